@@ -1,0 +1,236 @@
+import { CoreError } from '../errors.js';
+import type { Hub } from '../fanout/hub.js';
+import { newMessageId } from '../ids.js';
+import type { ConversationRef, Entry, NewEntry, StateSnapshot, UserInput } from '../model.js';
+import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { Lease, Sequencer } from '../ports/sequencer.js';
+import type { AppendOptions, ConversationStore } from '../ports/store.js';
+import { activeSession, planSession, sessionEvent } from './session.js';
+import { SessionTimers } from './timers.js';
+
+export interface ConversationDeps {
+  readonly store: ConversationStore;
+  readonly sequencer: Sequencer;
+  readonly hub: Hub;
+  /** The bot logic that answers a conversation of this bot. */
+  readonly botFor: (botId: string) => BotEngine;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface ConversationSettings {
+  /** A session ends after this long without any entry. */
+  readonly idleTimeoutMs: number;
+}
+
+/** Who is acting: the conversation and the device (page/app session) the command came from. */
+export interface TurnContext {
+  readonly conversation: ConversationRef;
+  readonly deviceId: string;
+}
+
+export interface Accepted {
+  /** The seq of the stored user message (the original one when this was a duplicate). */
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+export interface Opened {
+  readonly sessionId: string;
+  /** The log head before this connection's session events: resume after it. */
+  readonly headSeq: number;
+}
+
+const MAX_ATTEMPTS = 3;
+const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again.';
+
+/**
+ * Turns and sessions of conversations. Every change is: take the conversation's lock, read the state
+ * row, append entries (+ state) durably, then publish. Nothing is acknowledged before it is stored.
+ */
+export class ConversationService {
+  private readonly timers: SessionTimers;
+
+  constructor(
+    private readonly deps: ConversationDeps,
+    private readonly settings: ConversationSettings,
+  ) {
+    this.timers = new SessionTimers(deps.clock, settings.idleTimeoutMs, (conv, sessionId) => {
+      this.expire(conv, sessionId).catch((err: unknown) => deps.log.error({ err, conversation: conv.id }, 'session.expire_failed'));
+    });
+  }
+
+  /** A window opened: make sure a session is active (appending `session_start` if not). */
+  open(ctx: TurnContext): Promise<Opened> {
+    return this.locked(ctx.conversation, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(ctx.conversation.id);
+        const plan = planSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
+        if (plan.nextState === undefined) {
+          this.timers.touch(ctx.conversation, plan.session.id);
+          return { sessionId: plan.session.id, headSeq: snap.headSeq };
+        }
+        const written = await this.commit(ctx.conversation, plan.events, {
+          state: { expectedVersion: snap.version, value: plan.nextState },
+          fence: lease.fence,
+        });
+        if (written) {
+          this.timers.touch(ctx.conversation, plan.session.id);
+          return { sessionId: plan.session.id, headSeq: snap.headSeq };
+        }
+      }
+      throw new CoreError('STATE_CONFLICT');
+    });
+  }
+
+  /**
+   * A user message: stored (deduplicated by the device's client message id), acknowledged through
+   * `onAccepted`, published, then answered by the bot.
+   */
+  receive(ctx: TurnContext, input: UserInput, clientMessageId: string | undefined, onAccepted: (a: Accepted) => void): Promise<void> {
+    const conv = ctx.conversation;
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const now = this.deps.clock.now();
+        const plan = planSession(snap, now, this.settings.idleTimeoutMs);
+        const message: NewEntry = {
+          id: newMessageId(),
+          at: now,
+          from: { role: 'user', id: conv.userId },
+          sessionId: plan.session.id,
+          body: { kind: 'user_message', input },
+          origin: clientMessageId !== undefined ? { deviceId: ctx.deviceId, clientMessageId } : { deviceId: ctx.deviceId },
+        };
+        const options: AppendOptions = plan.nextState
+          ? { state: { expectedVersion: snap.version, value: plan.nextState }, fence: lease.fence }
+          : { fence: lease.fence };
+        const result = await this.deps.store.append(conv, [...plan.events, message], options);
+        if (!result.ok) {
+          if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
+          if (result.reason === 'fenced') throw new CoreError('FENCED');
+          continue;
+        }
+        onAccepted({ seq: result.entries[result.entries.length - 1]!.seq, duplicate: false });
+        this.deps.hub.publish(conv.id, result.entries);
+        this.timers.touch(conv, plan.session.id);
+        const state: StateSnapshot = { ...snap, version: result.version, value: plan.nextState ?? snap.value };
+        await this.answer(conv, state, plan.session.id, { type: 'message', input }, undefined, lease);
+        return;
+      }
+      throw new CoreError('STATE_CONFLICT');
+    });
+  }
+
+  /** On-Connect: let the bot greet one device (its newly opened window). */
+  welcome(ctx: TurnContext): Promise<void> {
+    return this.locked(ctx.conversation, async (lease) => {
+      const snap = await this.deps.store.getState(ctx.conversation.id);
+      const session = activeSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
+      if (!session) return;
+      await this.answer(ctx.conversation, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
+    });
+  }
+
+  /** The user closed the conversation session. Returns false when no session was active. */
+  closeSession(ctx: TurnContext): Promise<boolean> {
+    return this.end(ctx.conversation, undefined, 'closed');
+  }
+
+  /** Stop local timers (shutdown). */
+  stop(): void {
+    this.timers.stop();
+  }
+
+  get activeTimers(): number {
+    return this.timers.size;
+  }
+
+  private expire(conv: ConversationRef, sessionId: string): Promise<boolean> {
+    return this.end(conv, sessionId, 'idle');
+  }
+
+  /** End the active session (only `onlySessionId`, if given) with a `session_end` entry. */
+  private end(conv: ConversationRef, onlySessionId: string | undefined, reason: 'idle' | 'closed'): Promise<boolean> {
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const session = snap.value.session;
+        if (!session || (onlySessionId !== undefined && session.id !== onlySessionId)) return false;
+        const now = this.deps.clock.now();
+        if (reason === 'idle') {
+          const idleFor = now - Math.max(snap.lastAt, session.startedAt);
+          if (idleFor < this.settings.idleTimeoutMs) {
+            this.timers.touch(conv, session.id, this.settings.idleTimeoutMs - idleFor);
+            return false;
+          }
+        }
+        const { session: _ended, ...rest } = snap.value;
+        const ok = await this.commit(conv, [sessionEvent('session_end', session.id, now, reason)], {
+          state: { expectedVersion: snap.version, value: rest },
+          fence: lease.fence,
+        });
+        if (ok) {
+          this.timers.forget(conv.id);
+          return true;
+        }
+      }
+      throw new CoreError('STATE_CONFLICT');
+    });
+  }
+
+  /** Run the bot for a trigger and store + publish what it says. Bot failures become an apology, never silence. */
+  private async answer(
+    conv: ConversationRef,
+    snap: StateSnapshot,
+    sessionId: string,
+    trigger: BotTrigger,
+    audience: string | undefined,
+    lease: Lease,
+  ): Promise<void> {
+    let out: BotTurnOutput;
+    try {
+      out = await this.deps.botFor(conv.botId).turn({ conversation: conv, sessionId, trigger, dialog: snap.value.dialog });
+    } catch (err) {
+      this.deps.log.error({ err, conversation: conv.id }, 'bot.turn_failed');
+      out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog: snap.value.dialog };
+    }
+    const at = this.deps.clock.now();
+    const from = { role: 'bot', id: conv.botId } as const;
+    const entries: NewEntry[] = out.outputs.map((o) => ({
+      id: newMessageId(),
+      at,
+      from,
+      sessionId,
+      body: o.kind === 'message' ? { kind: 'bot_message', content: o.content } : { kind: 'event', name: o.name },
+      ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
+    }));
+    const dialogChanged = out.dialog !== snap.value.dialog;
+    if (entries.length === 0 && !dialogChanged) return;
+    const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog: out.dialog } } : undefined;
+    let written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
+    if (!written && state) {
+      // Only another writer without our lock can cause this; keep what the user must see, drop the dialog step.
+      this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
+      written = await this.commit(conv, entries, { fence: lease.fence });
+    }
+  }
+
+  /** Append and publish; false on a version conflict. */
+  private async commit(conv: ConversationRef, entries: readonly NewEntry[], options: AppendOptions): Promise<Entry[] | false> {
+    const result = await this.deps.store.append(conv, entries, options);
+    if (result.ok) {
+      this.deps.hub.publish(conv.id, result.entries);
+      return result.entries as Entry[];
+    }
+    if (result.reason === 'conflict') return false;
+    if (result.reason === 'fenced') throw new CoreError('FENCED');
+    throw new CoreError('INTERNAL', 'unexpected duplicate');
+  }
+
+  private locked<T>(conv: ConversationRef, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    return this.deps.sequencer.run(conv.id, fn);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * THE error table. Every error Colloquy reports — as an HTTP error body, a WebSocket error frame or a
+ * close code — comes from this table. `docs/errors.md` is generated from it and a test fails on drift.
+ *
+ * `close`: the WebSocket close code when this error ends the connection; `null` means the connection
+ * stays open and the client gets an error frame instead.
+ * `retryable`: whether the same request (or a reconnect, for close codes) may succeed later unchanged.
+ *
+ * Close-code rule: standard codes as Kore.ai documents them (1001 going away, 1002 protocol error,
+ * 1007 invalid payload, 1008 policy, 1009 too big, 1011 internal). Colloquy's own codes are
+ * 4000–4499 for "reconnect and resume" and 4500–4999 for "do not reconnect".
+ */
+export interface ErrorSpec {
+  readonly http: number;
+  readonly close: number | null;
+  readonly retryable: boolean;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  // --- frames and connections
+  MALFORMED_FRAME: {
+    http: 400, close: null, retryable: false,
+    message: 'The frame is not valid JSON or does not have the shape of any known frame.',
+  },
+  PROTOCOL_VIOLATION: {
+    http: 400, close: 1002, retryable: false,
+    message: 'Too many malformed frames on this connection.',
+  },
+  INVALID_PAYLOAD: {
+    http: 400, close: 1007, retryable: false,
+    message: 'Frames must be UTF-8 text; binary or invalid UTF-8 data was received.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    http: 413, close: 1009, retryable: false,
+    message: 'The frame or request body is larger than the configured limit.',
+  },
+  RATE_LIMITED: {
+    http: 429, close: 1008, retryable: true,
+    message: 'Too many messages; wait before sending more.',
+  },
+  USER_BLOCKED: {
+    http: 403, close: 1008, retryable: false,
+    message: 'This user is blocked from talking to this bot.',
+  },
+  BOT_SUSPENDED: {
+    http: 403, close: 1008, retryable: false,
+    message: 'This bot is suspended.',
+  },
+  SLOW_CONSUMER: {
+    http: 503, close: 4001, retryable: true,
+    message: 'The client did not read frames fast enough; reconnect to resume from the log.',
+  },
+  SHUTTING_DOWN: {
+    http: 503, close: 1001, retryable: true,
+    message: 'The server is shutting down; reconnect to another node.',
+  },
+  INTERNAL: {
+    http: 500, close: 1011, retryable: true,
+    message: 'An unexpected error occurred.',
+  },
+  STORE_UNAVAILABLE: {
+    http: 503, close: null, retryable: true,
+    message: 'The message could not be stored and was not accepted; send it again.',
+  },
+  STATE_CONFLICT: {
+    http: 409, close: null, retryable: true,
+    message: 'The conversation changed concurrently; the turn was not applied.',
+  },
+  FENCED: {
+    http: 409, close: null, retryable: true,
+    message: 'This node no longer holds the conversation lock; the write was refused.',
+  },
+  // --- HTTP requests and authentication
+  BAD_REQUEST: {
+    http: 400, close: null, retryable: false,
+    message: 'The request is missing a required field or has an invalid value.',
+  },
+  NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No such resource.',
+  },
+  UNAUTHORIZED: {
+    http: 401, close: null, retryable: false,
+    message: 'A valid bearer access token is required.',
+  },
+  TOKEN_EXPIRED: {
+    http: 401, close: null, retryable: true,
+    message: 'token expired',
+  },
+  TICKET_INVALID: {
+    http: 401, close: null, retryable: true,
+    message: 'The connect URL is unknown, already used or expired; call rtm/start again.',
+  },
+  JWT_INVALID: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: the assertion is malformed or its signature does not verify.',
+  },
+  JWT_EXPIRED: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: the assertion has expired or is not yet valid.',
+  },
+  JWT_REPLAY: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: this "jti" was already used (possibly a replay).',
+  },
+  JWT_JTI_LIFETIME: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: with a "jti" claim, "exp" must be at most 1 hour after now.',
+  },
+  ALGORITHM_NOT_ALLOWED: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: the signing algorithm is not allowed for this app.',
+  },
+  UNKNOWN_CLIENT: {
+    http: 401, close: null, retryable: false,
+    message: 'error verifying the jwt: no SDK app has this client id ("iss").',
+  },
+  BOT_NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No bot has this id.',
+  },
+  BOT_NOT_ALLOWED: {
+    http: 403, close: null, retryable: false,
+    message: 'This app or token is not bound to this bot.',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    http: 403, close: null, retryable: false,
+    message: 'Requests from this origin are not allowed.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The one error type of the core. Adapters turn it into an HTTP body, an error frame or a close code. */
+export class CoreError extends Error {
+  readonly code: ErrorCode;
+  readonly spec: ErrorSpec;
+  /** Extra machine-readable data (e.g. `retryAfterMs`). */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, detail?: string, data?: Record<string, unknown>) {
+    const spec = ERRORS[code];
+    super(detail ?? spec.message);
+    this.name = 'CoreError';
+    this.code = code;
+    this.spec = spec;
+    this.data = data;
+  }
+}
+
+export const isCoreError = (e: unknown): e is CoreError => e instanceof CoreError;
+
+/** Map any thrown value to a CoreError (unknown failures become INTERNAL). */
+export const toCoreError = (e: unknown): CoreError => (isCoreError(e) ? e : new CoreError('INTERNAL'));

@@ -1,0 +1,33 @@
+/** Tenancy: the bots this server hosts and the SDK apps allowed to talk to them. */
+export interface BotRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly icon?: string;
+  readonly suspended: boolean;
+  /** Branding for the Kore Web SDK's active-theme call; free-form JSON. */
+  readonly theme?: Readonly<Record<string, unknown>>;
+}
+
+export type JwtAlgorithm = 'HS256' | 'HS512' | 'RS256' | 'RS512';
+
+export interface AppRecord {
+  readonly clientId: string;
+  readonly name: string;
+  /** Shared secret for HS256/HS512 assertions. */
+  readonly clientSecret?: string;
+  /** PEM public key (SPKI) for RS256/RS512 assertions. */
+  readonly publicKey?: string;
+  readonly algorithms: readonly JwtAlgorithm[];
+  readonly botIds: readonly string[];
+}
+
+/**
+ * Read side of tenancy as the running server sees it. Implementations merge the config file with what
+ * the CLI created at run time, so new apps work without a restart.
+ */
+export interface Directory {
+  bot(botId: string): Promise<BotRecord | null>;
+  bots(): Promise<readonly BotRecord[]>;
+  app(clientId: string): Promise<AppRecord | null>;
+  isUserBlocked(botId: string, userId: string): Promise<boolean>;
+}

@@ -1,0 +1,23 @@
+/** A framework-neutral HTTP request, as the gateway hands it to a protocol's route. */
+export interface HttpRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  /** `ws://host[:port]` or `wss://…` at which clients of this request reach the WebSocket endpoints. */
+  readonly wsBase: string;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One HTTP endpoint of a protocol; the gateway mounts it (under every API prefix). */
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  /** Path below the API prefix, with `:param` segments. */
+  readonly path: string;
+  readonly handle: (req: HttpRequest) => Promise<HttpReply>;
+}

@@ -1,0 +1,29 @@
+import type { CoreError } from '../errors.js';
+
+/**
+ * One client connection as a protocol sees it. The gateway implements it over a socket: `send` goes
+ * through a bounded queue (a client that stops reading is closed with SLOW_CONSUMER), `close` uses the
+ * error table's close code.
+ */
+export interface Link {
+  readonly id: string;
+  send(frame: string): void;
+  close(reason: CoreError): void;
+  readonly open: boolean;
+}
+
+/** What a protocol does with a connection the gateway accepted. */
+export interface ConnectionHandler {
+  /** A complete text frame (already checked to be UTF-8 and within the size limit). */
+  receive(text: string): void;
+  /** The connection is gone, for whatever reason; called once. */
+  closed(): void;
+}
+
+/** A WebSocket endpoint of a protocol: authenticates the upgrade request, then handles the connection. */
+export interface UpgradeRoute {
+  readonly path: string;
+  readonly protocol: string;
+  /** Decide during the HTTP upgrade; a CoreError refuses it with that error's HTTP status. */
+  accept(url: URL): Promise<((link: Link) => ConnectionHandler) | CoreError>;
+}

@@ -1,0 +1,58 @@
+import type { WebSocket } from 'ws';
+import { CoreError } from '../core/errors.js';
+import type { ConnectionHandler, Link } from '../core/ports/link.js';
+
+export interface LinkLimits {
+  /** Bytes queued in the socket beyond which the client is a slow consumer. */
+  readonly maxBufferedBytes: number;
+}
+
+/**
+ * A {@link Link} over a `ws` socket: sends only while open, never lets a client that stops reading
+ * grow the server's memory (closed with SLOW_CONSUMER instead), and closes with the error table's code.
+ */
+export class SocketLink implements Link {
+  handler: ConnectionHandler | undefined;
+  /** Heartbeat: set when a pong (or any frame) arrives, cleared when a ping is sent. */
+  alive = true;
+  private closing = false;
+
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket,
+    private readonly limits: LinkLimits,
+    private readonly onSent: () => void,
+  ) {}
+
+  get open(): boolean {
+    return !this.closing && this.ws.readyState === this.ws.OPEN;
+  }
+
+  send(frame: string): void {
+    if (!this.open) return;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(new CoreError('SLOW_CONSUMER'));
+      return;
+    }
+    this.ws.send(frame);
+    this.onSent();
+  }
+
+  close(reason: CoreError): void {
+    if (this.closing) return;
+    this.closing = true;
+    // A slow consumer's close frame queues behind its unread data; nothing more is added, and `ws`
+    // destroys the socket if the closing handshake does not complete in time.
+    this.ws.close(reason.spec.close ?? 1011, reason.code);
+  }
+
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  /** Forcefully drop the connection (missed heartbeat, shutdown timeout). */
+  terminate(): void {
+    this.closing = true;
+    this.ws.terminate();
+  }
+}

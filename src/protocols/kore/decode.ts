@@ -1,0 +1,86 @@
+import type { InboundCommand } from '../../core/commands.js';
+import { CoreError } from '../../core/errors.js';
+import type { Attachment, UserInput } from '../../core/model.js';
+
+/** A decoded client frame: the command, and the client's own id to echo as `replyto` (its JSON type kept). */
+export interface DecodedFrame {
+  readonly command: InboundCommand;
+  readonly replyTo: string | number | null;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const idOf = (v: unknown): string | number | null =>
+  (typeof v === 'string' && v.length > 0 && v.length <= 128) || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
+
+const malformed = (detail: string) => new CoreError('MALFORMED_FRAME', detail);
+
+function attachmentsOf(v: unknown): Attachment[] | CoreError {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 10) return malformed('"message.attachments" must be an array of at most 10 items.');
+  const out: Attachment[] = [];
+  for (const a of v) {
+    if (!isObject(a) || typeof a['fileId'] !== 'string') return malformed('each attachment needs a "fileId".');
+    out.push({
+      fileId: a['fileId'],
+      ...(typeof a['fileName'] === 'string' ? { fileName: a['fileName'] } : {}),
+      ...(typeof a['fileType'] === 'string' ? { fileType: a['fileType'] } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Classify a Kore RTM client frame, in the order the real Web SDK requires (reference §B.3):
+ * keep-alive first (its `resourceid` is `/bot.message` too), then delivery acks, session close,
+ * client events, and only then user messages.
+ */
+export function decodeFrame(text: string): DecodedFrame | CoreError {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return malformed('The frame is not valid JSON.');
+  }
+  if (!isObject(frame)) return malformed('The frame must be a JSON object.');
+  const cmid = idOf(frame['clientMessageId']);
+  const replyTo = cmid ?? idOf(frame['id']);
+  const clientMessageId = replyTo === null ? undefined : String(replyTo);
+  const type = frame['type'];
+  const resource = frame['resourceid'];
+
+  if (type === 'ping') return { command: { type: 'ping', ...(clientMessageId ? { id: clientMessageId } : {}) }, replyTo: idOf(frame['id']) };
+  if (type === 'ack') {
+    const key = frame['key'];
+    return { command: { type: 'deliveryAck', ...(typeof key === 'string' ? { messageId: key } : {}) }, replyTo };
+  }
+  if (resource === '/bot.closeConversationSession') {
+    return { command: { type: 'closeSession', ...(clientMessageId ? { clientMessageId } : {}) }, replyTo };
+  }
+  if (typeof frame['event'] === 'string') {
+    return { command: { type: 'clientEvent', event: frame['event'], ...(clientMessageId ? { clientMessageId } : {}) }, replyTo };
+  }
+  if (frame['message'] !== undefined && (resource === undefined || resource === '/bot.message')) {
+    const message = frame['message'];
+    if (!isObject(message)) return malformed('"message" must be an object.');
+    const body = message['body'];
+    if (typeof body !== 'string') return malformed('"message.body" must be a string.');
+    const attachments = attachmentsOf(message['attachments']);
+    if (attachments instanceof CoreError) return attachments;
+    const textIn = body.trim();
+    if (textIn.length === 0 && attachments.length === 0) return malformed('"message.body" is empty and there are no attachments.');
+    const render = message['renderMsg'];
+    const input: UserInput = {
+      text: textIn,
+      ...(typeof render === 'string' && render.length > 0 && render !== textIn ? { display: render } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
+    };
+    return { command: { type: 'message', input, ...(clientMessageId ? { clientMessageId } : {}) }, replyTo };
+  }
+  if (resource === '/bot.clientEvent') {
+    const name = isObject(frame['preDefinedEvent']) ? frame['preDefinedEvent']['type'] : undefined;
+    return { command: { type: 'clientEvent', event: typeof name === 'string' ? name : 'clientEvent', ...(clientMessageId ? { clientMessageId } : {}) }, replyTo };
+  }
+  return malformed('Unknown frame: expected a ping, an ack, a client event or a "/bot.message" with "message.body".');
+}

@@ -1,0 +1,86 @@
+import type { CoreError } from '../../core/errors.js';
+import type { Entry } from '../../core/model.js';
+import { messageObject } from './templates.js';
+
+/** What an encoder needs to know about the connection and its bot. */
+export interface KoreView {
+  readonly deviceId: string;
+  readonly botInfo: { readonly chatBot: string; readonly taskBotId: string };
+  readonly icon: string | undefined;
+}
+
+/** The wire form of one `bot_response` message element, as the Web SDK reads it (reference §B.5). */
+function messageElement(entry: Entry & { body: { kind: 'bot_message' } }) {
+  const m = messageObject(entry.body.content);
+  if (typeof m === 'string') return { type: 'text', component: { type: 'text', payload: { text: m } }, cInfo: { body: m } };
+  return { type: 'text', component: { type: m.type, payload: m }, cInfo: { body: JSON.stringify(m) } };
+}
+
+/**
+ * One log entry → the frame this connection should receive, serialised; `null` when the entry is not
+ * for this connection (the device's own message, which it already shows, or a message for another device).
+ */
+export function encodeEntry(entry: Entry, view: KoreView): string | null {
+  if (entry.audience && entry.audience.deviceId !== view.deviceId) return null;
+  const body = entry.body;
+  switch (body.kind) {
+    case 'bot_message':
+      return JSON.stringify({
+        type: 'bot_response',
+        from: 'bot',
+        message: [messageElement(entry as Entry & { body: typeof body })],
+        messageId: entry.id,
+        botInfo: view.botInfo,
+        createdOn: new Date(entry.at).toISOString(),
+        timestamp: entry.at,
+        key: entry.id,
+        ...(view.icon !== undefined ? { icon: view.icon } : {}),
+        ...(entry.sessionId !== undefined ? { sessionId: entry.sessionId } : {}),
+        seq: entry.seq,
+      });
+    case 'user_message': {
+      if (entry.origin?.deviceId === view.deviceId) return null;
+      const numeric = Number(entry.origin?.clientMessageId);
+      return JSON.stringify({
+        type: 'user_message',
+        from: 'self',
+        message: {
+          body: body.input.display ?? body.input.text,
+          attachments: body.input.attachments ?? [],
+        },
+        id: Number.isSafeInteger(numeric) ? numeric : (entry.origin?.clientMessageId ?? entry.id),
+        messageId: entry.id,
+        botInfo: view.botInfo,
+        createdOn: new Date(entry.at).toISOString(),
+        seq: entry.seq,
+      });
+    }
+    case 'event':
+      return JSON.stringify({
+        type: body.name,
+        from: 'bot',
+        botInfo: view.botInfo,
+        ...(entry.sessionId !== undefined ? { sessionId: entry.sessionId } : {}),
+        ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        timestamp: entry.at,
+        seq: entry.seq,
+      });
+  }
+}
+
+export const ackFrame = (replyTo: string | number | null, seq: number): string =>
+  JSON.stringify({ ok: true, replyto: replyTo, message: 'delivered', type: 'ack', seq });
+
+export const pongFrame = (replyTo: string | number | null): string => JSON.stringify({ ok: true, type: 'pong', replyto: replyTo });
+
+export const botActiveFrame = (view: KoreView, sessionId: string): string =>
+  JSON.stringify({ type: 'bot_active', from: 'bot', botInfo: view.botInfo, sessionId });
+
+/** Colloquy's error frame: ignored by the Web SDK, readable by any client and by people debugging. */
+export const errorFrame = (err: CoreError, replyTo: string | number | null): string =>
+  JSON.stringify({
+    type: 'error',
+    ok: false,
+    replyto: replyTo,
+    error: { code: err.code, msg: err.message, retryable: err.spec.retryable, ...(err.data ?? {}) },
+  });

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { mintDevJwt } from '../auth/dev-jwt.js';
+import { newClientId, newSecret, userIdFor } from '../core/ids.js';
+import type { JwtAlgorithm } from '../core/ports/directory.js';
+import { openDatabase } from '../storage/sqlite/database.js';
+import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
+import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { ConfiguredDirectory } from './directory.js';
+import { databasePath, startNode } from './node.js';
+
+const USAGE = `Usage: colloquy <command> [options]
+
+Commands:
+  start [--port N] [--config FILE] [--data-dir DIR]   run the server (the default command)
+  bots [--json]                                        list the bots
+  app create --bot ID [--name NAME] [--alg ALG] [--public-key FILE] [--json]
+                                                       create SDK app credentials for a bot
+                                                       (ALG: HS256 (default), HS512, RS256, RS512)
+  app list [--json]                                    list SDK apps
+  jwt --client-id ID --user IDENTITY [--expires SEC] [--private-key FILE]
+                                                       mint a development JWT assertion for an app
+  user block|unblock --bot ID --user IDENTITY          stop (or allow again) a user talking to a bot
+  bot suspend|resume ID                                suspend a bot (its users are disconnected) or resume it
+
+Options common to all commands: --config FILE, --data-dir DIR (or COLLOQUY_CONFIG, COLLOQUY_DATA_DIR).
+`;
+
+const ALGS: readonly JwtAlgorithm[] = ['HS256', 'HS512', 'RS256', 'RS512'];
+
+class UsageError extends Error {}
+
+function load(values: Record<string, unknown>): Config {
+  return loadConfig({
+    env: process.env,
+    flags: {
+      ...(typeof values['config'] === 'string' ? { config: values['config'] } : {}),
+      ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
+      ...(typeof values['port'] === 'string' ? { port: Number(values['port']) } : {}),
+    },
+  });
+}
+
+function withTenancy<T>(config: Config, fn: (t: SqliteTenancy, dir: ConfiguredDirectory) => Promise<T>): Promise<T> {
+  const db = openDatabase(databasePath(config.settings.dataDir), { synchronous: config.settings.sqliteSynchronous });
+  const tenancy = new SqliteTenancy(db);
+  return fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy)).finally(() => db.close());
+}
+
+const print = (json: boolean, value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
+const need = (v: unknown, flag: string): string => {
+  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`${flag} is required`);
+  return v;
+};
+
+async function start(config: Config): Promise<void> {
+  const node = await startNode(config);
+  console.log(`\nColloquy is serving ${node.url}${config.demo ? `  (demo page: ${node.url}/)` : ''}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    node.log.info({ signal }, 'server.signal');
+    node.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        node.log.error({ err }, 'server.close_failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      bot: { type: 'string' },
+      name: { type: 'string' },
+      alg: { type: 'string' },
+      'public-key': { type: 'string' },
+      'private-key': { type: 'string' },
+      'client-id': { type: 'string' },
+      user: { type: 'string' },
+      expires: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command = 'start', sub, arg] = positionals;
+  if (values.help || command === 'help') return void console.log(USAGE);
+  const json = values.json;
+  const config = load(values);
+
+  switch (command) {
+    case 'start':
+      return start(config);
+    case 'bots':
+      return withTenancy(config, async (_t, dir) => {
+        const bots = await dir.bots();
+        print(json, bots, bots.map((b) => `${b.id}  ${b.name}${b.suspended ? '  (suspended)' : ''}`).join('\n') || '(no bots)');
+      });
+    case 'app':
+      if (sub === 'list') {
+        return withTenancy(config, async (_t, dir) => {
+          const apps = (await dir.apps()).map(({ clientSecret: _s, publicKey: _k, ...a }) => a);
+          print(json, apps, apps.map((a) => `${a.clientId}  ${a.name}  bots: ${a.botIds.join(', ')}`).join('\n') || '(no apps)');
+        });
+      }
+      if (sub !== 'create') throw new UsageError('app: expected "create" or "list"');
+      return withTenancy(config, async (tenancy, dir) => {
+        const botId = need(values.bot, '--bot');
+        if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId} (see "colloquy bots")`);
+        const alg = (values.alg ?? 'HS256').toUpperCase() as JwtAlgorithm;
+        if (!ALGS.includes(alg)) throw new UsageError(`--alg must be one of ${ALGS.join(', ')}`);
+        const rsa = alg.startsWith('RS');
+        const publicKey = rsa ? readFileSync(need(values['public-key'], '--public-key (for RS algorithms)'), 'utf8') : undefined;
+        const clientId = newClientId();
+        const clientSecret = rsa ? undefined : newSecret(32);
+        const name = values.name ?? `App for ${botId}`;
+        tenancy.createApp({ clientId, name, algorithms: [alg], botIds: [botId], ...(clientSecret ? { clientSecret } : {}), ...(publicKey ? { publicKey } : {}) }, Date.now());
+        print(json, { clientId, ...(clientSecret ? { clientSecret } : {}), algorithm: alg, botId, name }, `clientId:     ${clientId}\n${clientSecret ? `clientSecret: ${clientSecret}\n` : ''}algorithm:    ${alg}\nbot:          ${botId}`);
+      });
+    case 'jwt':
+      return withTenancy(config, async (_t, dir) => {
+        const clientId = need(values['client-id'], '--client-id');
+        const app = await dir.app(clientId);
+        if (!app) throw new UsageError(`no SDK app has the client id ${clientId}`);
+        const privateKey = values['private-key'] ? readFileSync(values['private-key'], 'utf8') : undefined;
+        const jwt = await mintDevJwt({
+          app,
+          identity: need(values.user, '--user'),
+          ...(values.expires ? { expiresInSec: Number(values.expires) } : {}),
+          ...(privateKey ? { privateKey } : {}),
+        });
+        print(json, { jwt }, jwt);
+      });
+    case 'user':
+      if (sub !== 'block' && sub !== 'unblock') throw new UsageError('user: expected "block" or "unblock"');
+      return withTenancy(config, async (tenancy, dir) => {
+        const botId = need(values.bot, '--bot');
+        if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
+        const identity = need(values.user, '--user');
+        const userId = userIdFor(identity);
+        if (sub === 'block') tenancy.block(botId, userId, identity, Date.now());
+        else tenancy.unblock(botId, userId);
+        print(json, { botId, userId, identity, blocked: sub === 'block' }, `${identity} (${userId}) is ${sub === 'block' ? 'blocked' : 'unblocked'} for ${botId}`);
+      });
+    case 'bot':
+      if (sub !== 'suspend' && sub !== 'resume') throw new UsageError('bot: expected "suspend" or "resume"');
+      return withTenancy(config, async (tenancy, dir) => {
+        const botId = need(arg ?? values.bot, 'a bot id');
+        if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
+        tenancy.setSuspended(botId, sub === 'suspend');
+        print(json, { botId, suspended: sub === 'suspend' }, `${botId} is ${sub === 'suspend' ? 'suspended' : 'active'}`);
+      });
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`colloquy: ${(err as Error).message}\n\n${USAGE}`);
+  else console.error(err);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

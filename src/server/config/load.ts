@@ -1,0 +1,136 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { DEMO_CONFIG } from '../demo.js';
+import { ConfigFileSchema, SettingsSchema, settingsTable, type AppConfig, type BotConfig, type ConfigFile, type Settings } from './schema.js';
+
+export interface Config {
+  readonly settings: Readonly<Settings>;
+  readonly bots: readonly BotConfig[];
+  readonly apps: readonly AppConfig[];
+  /** Path of the config file, or `null` for the built-in demo configuration. */
+  readonly file: string | null;
+  /** Serve the demo page and the development JWT service. */
+  readonly demo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Command-line overrides (e.g. `--port`), already typed. */
+  readonly flags?: Partial<Settings> & { readonly config?: string };
+  readonly cwd?: string;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: false, strict: false });
+const validateFile = ajv.compile(ConfigFileSchema);
+const validateSettings = ajv.compile(SettingsSchema);
+const describe = (errors: ErrorObject[] | null | undefined, where: string): string[] =>
+  (errors ?? []).map((e) => `${where}${e.instancePath || '/'}: ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${String(e.params['allowedValues'])})` : ''}`);
+
+function fromEnv(env: ConfigSources['env'], problems: string[]): Partial<Settings> {
+  const out: Record<string, unknown> = {};
+  for (const meta of settingsTable()) {
+    const raw = env[meta.env];
+    if (raw === undefined || raw === '') continue;
+    switch (meta.type) {
+      case 'integer':
+      case 'number': {
+        const n = Number(raw);
+        if (!Number.isFinite(n)) problems.push(`${meta.env}: "${raw}" is not a number`);
+        else out[meta.key] = n;
+        break;
+      }
+      case 'boolean':
+        if (/^(1|true|yes|on)$/i.test(raw)) out[meta.key] = true;
+        else if (/^(0|false|no|off)$/i.test(raw)) out[meta.key] = false;
+        else problems.push(`${meta.env}: "${raw}" is not true or false`);
+        break;
+      case 'list':
+        out[meta.key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+        break;
+      default:
+        out[meta.key] = raw;
+    }
+  }
+  return out as Partial<Settings>;
+}
+
+function readFile(path: string, problems: string[]): ConfigFile | null {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message}`);
+    return null;
+  }
+  if (!validateFile(parsed ?? {})) {
+    problems.push(...describe(validateFile.errors, path));
+    return null;
+  }
+  return (parsed ?? {}) as ConfigFile;
+}
+
+function checkTenancy(bots: readonly BotConfig[], apps: readonly AppConfig[], where: string, problems: string[]): void {
+  const botIds = new Set<string>();
+  for (const b of bots) {
+    if (botIds.has(b.id)) problems.push(`${where}: bot ${b.id} is defined twice`);
+    botIds.add(b.id);
+  }
+  const clientIds = new Set<string>();
+  for (const a of apps) {
+    if (clientIds.has(a.clientId)) problems.push(`${where}: app ${a.clientId} is defined twice`);
+    clientIds.add(a.clientId);
+    if (!a.clientSecret && !a.publicKey) problems.push(`${where}: app ${a.clientId} needs a clientSecret or a publicKey`);
+    for (const alg of a.algorithms ?? []) {
+      if (alg.startsWith('HS') && !a.clientSecret) problems.push(`${where}: app ${a.clientId} allows ${alg} but has no clientSecret`);
+      if (alg.startsWith('RS') && !a.publicKey) problems.push(`${where}: app ${a.clientId} allows ${alg} but has no publicKey`);
+    }
+    for (const id of a.bots) if (!botIds.has(id)) problems.push(`${where}: app ${a.clientId} refers to unknown bot ${id}`);
+  }
+}
+
+const deepFreeze = <T>(o: T): T => {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+};
+
+/** Build, validate and freeze the configuration. Throws {@link ConfigError} listing every problem. */
+export function loadConfig(sources: ConfigSources): Config {
+  const cwd = sources.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const explicit = sources.flags?.config ?? sources.env['COLLOQUY_CONFIG'];
+  const candidate = resolve(cwd, 'colloquy.yaml');
+  const path = explicit ? resolve(cwd, explicit) : existsSync(candidate) ? candidate : null;
+  if (explicit && !existsSync(path!)) problems.push(`config file ${path} does not exist`);
+  const file = path && existsSync(path) ? readFile(path, problems) : path ? null : DEMO_CONFIG;
+
+  const defaults = Object.fromEntries(settingsTable().map((m) => [m.key, structuredClone(m.default)]));
+  const { config: _configPath, ...flagSettings } = sources.flags ?? {};
+  const settings = { ...defaults, ...(file?.settings ?? {}), ...fromEnv(sources.env, problems), ...flagSettings } as Settings;
+  if (!validateSettings(settings)) problems.push(...describe(validateSettings.errors, 'settings'));
+  if (settings.secret && settings.secret.length < 32) problems.push('settings/secret: must be at least 32 characters');
+
+  const bots = file?.bots ?? [];
+  const apps = file?.apps ?? [];
+  checkTenancy(bots, apps, path ?? 'built-in demo configuration', problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    settings: { ...settings, dataDir: resolve(cwd, settings.dataDir) },
+    bots,
+    apps,
+    file: path,
+    demo: settings.demo === 'on' || (settings.demo === 'auto' && path === null),
+  });
+}

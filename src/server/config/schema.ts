@@ -1,0 +1,98 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * THE configuration schema. Every setting has a default, an environment variable and a description;
+ * `docs/config.md` is generated from this file. Precedence: default < config file `settings:` <
+ * environment < command-line flag.
+ */
+const setting = <T extends TSchema>(schema: T, env: string, description: string) =>
+  ({ ...schema, env, description }) as T & { env: string; description: string };
+
+export const SettingsSchema = Type.Object(
+  {
+    port: setting(Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }), 'COLLOQUY_PORT', 'TCP port of the HTTP and WebSocket server (`--port`). 0 picks a free port.'),
+    host: setting(Type.String({ minLength: 1, default: '127.0.0.1' }), 'COLLOQUY_HOST', 'Interface to listen on. Use `0.0.0.0` to accept connections from other machines.'),
+    publicUrl: setting(Type.String({ default: '' }), 'COLLOQUY_PUBLIC_URL', 'Base URL clients reach this server at (e.g. `https://chat.example.com`); used to build WebSocket URLs. Empty: taken from each request\'s Host header.'),
+    trustProxy: setting(Type.Boolean({ default: false }), 'COLLOQUY_TRUST_PROXY', 'Trust `X-Forwarded-*` headers from a reverse proxy (client address, protocol).'),
+    dataDir: setting(Type.String({ minLength: 1, default: './data' }), 'COLLOQUY_DATA_DIR', 'Directory for all local state: the SQLite database and the generated server secret.'),
+    store: setting(Type.String({ minLength: 1, default: 'sqlite' }), 'COLLOQUY_STORE', 'Conversation store: `sqlite` (a file in the data directory) or `memory` (lost on exit; for tests).'),
+    bus: setting(Type.String({ minLength: 1, default: 'memory' }), 'COLLOQUY_BUS', 'Fan-out between nodes: `memory` (a single node).'),
+    sqliteSynchronous: setting(Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }), 'COLLOQUY_SQLITE_SYNCHRONOUS', '`full`: a commit survives power loss. `normal`: it survives a crash of the process but not of the machine. Acks always wait for the commit.'),
+    logLevel: setting(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }), 'COLLOQUY_LOG_LEVEL', 'Log level (logs are JSON lines on standard output).'),
+    demo: setting(Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto' }), 'COLLOQUY_DEMO', 'Demo mode: the demo page at `/` and a development JWT service. `auto`: on when no config file is used.'),
+    corsOrigins: setting(Type.Array(Type.String({ minLength: 1 }), { default: [] }), 'COLLOQUY_CORS_ORIGINS', 'Origins allowed to call the HTTP API from a browser (comma-separated in the environment). `*` allows any origin; the built-in demo configuration uses it.'),
+    secret: setting(Type.String({ default: '' }), 'COLLOQUY_SECRET', 'Secret that signs access tokens (32+ characters); all nodes of a cluster need the same one. Empty: generated once into the data directory.'),
+    accessTokenTtlSec: setting(Type.Integer({ minimum: 60, default: 86_400 }), 'COLLOQUY_ACCESS_TOKEN_TTL', 'Lifetime of an access token from `jwtgrant`, in seconds.'),
+    ticketTtlSec: setting(Type.Integer({ minimum: 1, maximum: 600, default: 30 }), 'COLLOQUY_TICKET_TTL', 'Lifetime of the one-time WebSocket URL from `rtm/start`, in seconds.'),
+    sessionIdleTimeoutSec: setting(Type.Integer({ minimum: 1, default: 900 }), 'COLLOQUY_SESSION_IDLE_TIMEOUT', 'A conversation session ends after this many seconds without activity (`session_end`).'),
+    welcomeFallbackMs: setting(Type.Integer({ minimum: 0, maximum: 10_000, default: 1000 }), 'COLLOQUY_WELCOME_FALLBACK_MS', 'A new window\'s welcome waits for its history request, at most this long.'),
+    wsMaxPayloadBytes: setting(Type.Integer({ minimum: 256, default: 16_384 }), 'COLLOQUY_WS_MAX_PAYLOAD', 'Largest client frame accepted; larger ones close the connection with 1009.'),
+    wsMaxBufferedBytes: setting(Type.Integer({ minimum: 4096, default: 1_048_576 }), 'COLLOQUY_WS_MAX_BUFFERED', 'Unsent bytes a connection may queue before it is closed as a slow consumer (4001).'),
+    wsHeartbeatSec: setting(Type.Integer({ minimum: 1, default: 30 }), 'COLLOQUY_WS_HEARTBEAT', 'Interval of WebSocket protocol pings; a connection that misses one is closed.'),
+    wsMaxViolations: setting(Type.Integer({ minimum: 0, default: 5 }), 'COLLOQUY_WS_MAX_VIOLATIONS', 'Malformed frames tolerated per minute (each gets an error frame) before closing with 1002.'),
+    httpBodyLimitBytes: setting(Type.Integer({ minimum: 1024, default: 65_536 }), 'COLLOQUY_HTTP_BODY_LIMIT', 'Largest HTTP request body accepted (413 above).'),
+    rateLimitBurst: setting(Type.Integer({ minimum: 1, default: 20 }), 'COLLOQUY_RATE_LIMIT_BURST', 'Messages a user may send to a bot in a burst.'),
+    rateLimitPerSec: setting(Type.Number({ exclusiveMinimum: 0, default: 5 }), 'COLLOQUY_RATE_LIMIT_PER_SEC', 'Sustained messages per second per user and bot; above it the connection is closed with 1008.'),
+    rateLimitPenaltySec: setting(Type.Integer({ minimum: 0, default: 60 }), 'COLLOQUY_RATE_LIMIT_PENALTY', 'After a rate-limit disconnect, new connections of that user are refused this many seconds.'),
+    shutdownGraceMs: setting(Type.Integer({ minimum: 0, default: 10_000 }), 'COLLOQUY_SHUTDOWN_GRACE_MS', 'On SIGTERM/SIGINT: how long in-flight turns may finish before connections are closed with 1001.'),
+  },
+  { additionalProperties: false },
+);
+
+export type Settings = Static<typeof SettingsSchema>;
+
+const Theme = Type.Record(Type.String(), Type.Unknown());
+
+export const BotSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^st-[0-9a-zA-Z-]{1,64}$', description: 'Bot id, `st-…` (the Web SDK\'s `botInfo._id`).' }),
+    name: Type.String({ minLength: 1, description: 'Bot name (the Web SDK\'s `botInfo.name`).' }),
+    icon: Type.Optional(Type.String({ description: 'Avatar URL sent as `icon` on bot messages.' })),
+    suspended: Type.Optional(Type.Boolean({ description: 'A suspended bot refuses connections (1008).' })),
+    theme: Type.Optional(Theme),
+  },
+  { additionalProperties: false },
+);
+
+export const AppSchema = Type.Object(
+  {
+    clientId: Type.String({ minLength: 3, description: 'Client id (`cs-…`), the assertion\'s `iss`.' }),
+    name: Type.Optional(Type.String()),
+    clientSecret: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret for HS256/HS512 assertions.' })),
+    publicKey: Type.Optional(Type.String({ description: 'PEM public key for RS256/RS512 assertions.' })),
+    algorithms: Type.Optional(Type.Array(Type.Union([Type.Literal('HS256'), Type.Literal('HS512'), Type.Literal('RS256'), Type.Literal('RS512')]), { minItems: 1 })),
+    bots: Type.Array(Type.String(), { minItems: 1, description: 'Bot ids this app may talk to.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigFileSchema = Type.Object(
+  {
+    settings: Type.Optional(Type.Partial(SettingsSchema)),
+    bots: Type.Optional(Type.Array(BotSchema)),
+    apps: Type.Optional(Type.Array(AppSchema)),
+  },
+  { additionalProperties: false },
+);
+
+export type BotConfig = Static<typeof BotSchema>;
+export type AppConfig = Static<typeof AppSchema>;
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export interface SettingMeta {
+  readonly key: keyof Settings;
+  readonly env: string;
+  readonly description: string;
+  readonly default: unknown;
+  readonly type: string;
+}
+
+/** The settings table, in schema order, for docs and env parsing. */
+export function settingsTable(): SettingMeta[] {
+  return Object.entries(SettingsSchema.properties).map(([key, s]) => {
+    const schema = s as TSchema & { env: string; description: string; default: unknown };
+    const type =
+      schema.type === 'array' ? 'list' : schema.anyOf ? (schema.anyOf as { const: string }[]).map((v) => `\`${v.const}\``).join(' \\| ') : String(schema.type);
+    return { key: key as keyof Settings, env: schema.env, description: schema.description, default: schema.default, type };
+  });
+}

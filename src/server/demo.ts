@@ -1,0 +1,24 @@
+import type { ConfigFile } from './config/schema.js';
+
+/**
+ * The built-in demo configuration, used when no config file is given: one demo bot and one SDK app
+ * whose credentials are public (they are in the README). For local use only.
+ */
+export const DEMO_BOT_ID = 'st-3f1c2b7e-8a4d-5c9e-9b6f-0d2e4a6c8b10';
+export const DEMO_BOT_NAME = 'Colloquy Demo';
+export const DEMO_CLIENT_ID = 'cs-5b2a9c4e-1d7f-5e3a-8c6b-2f4d6a8c0e12';
+export const DEMO_CLIENT_SECRET = 'demo-secret-local-use-only-5Xq9LwR2vT8mK4pZ';
+
+export const DEMO_CONFIG: ConfigFile = {
+  settings: { corsOrigins: ['*'] },
+  bots: [{ id: DEMO_BOT_ID, name: DEMO_BOT_NAME, icon: '/demo/bot-icon.svg' }],
+  apps: [
+    {
+      clientId: DEMO_CLIENT_ID,
+      name: 'Demo web page',
+      clientSecret: DEMO_CLIENT_SECRET,
+      algorithms: ['HS256', 'HS512'],
+      bots: [DEMO_BOT_ID],
+    },
+  ],
+};

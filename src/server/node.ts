@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import type { Logger as PinoLogger } from 'pino';
+import { AccessTokens } from '../auth/access-token.js';
+import { AssertionVerifier } from '../auth/assertion.js';
+import { Gate } from '../auth/gate.js';
+import { Tickets } from '../auth/tickets.js';
+import { ConversationService } from '../core/conversation/service.js';
+import { Hub } from '../core/fanout/hub.js';
+import { newSecret } from '../core/ids.js';
+import { MemoryBus } from '../core/memory/bus.js';
+import { systemClock } from '../core/memory/clock.js';
+import { MemoryEphemeralStore } from '../core/memory/ephemeral.js';
+import { MemoryRateLimiter } from '../core/memory/rate-limiter.js';
+import { MemorySequencer } from '../core/memory/sequencer.js';
+import { MemoryStore } from '../core/memory/store.js';
+import type { Bus } from '../core/ports/bus.js';
+import type { Clock } from '../core/ports/clock.js';
+import type { ConversationStore } from '../core/ports/store.js';
+import { DemoBot } from '../dialog/demo-bot.js';
+import { registerDemo } from '../gateway/demo.js';
+import { buildHttp, originPolicy } from '../gateway/http.js';
+import { Metrics } from '../gateway/metrics.js';
+import { SocketGateway } from '../gateway/websocket.js';
+import { koreRoutes } from '../protocols/kore/http.js';
+import { koreSocketRoute } from '../protocols/kore/socket.js';
+import { WelcomeGate } from '../protocols/kore/welcomes.js';
+import { openDatabase } from '../storage/sqlite/database.js';
+import { SqliteStore } from '../storage/sqlite/store.js';
+import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
+import { ConfigError, type Config } from './config/load.js';
+import { ConfiguredDirectory } from './directory.js';
+import { createLogger } from './logger.js';
+import { serverSecret } from './secret.js';
+
+export interface NodeOptions {
+  readonly log?: PinoLogger;
+  readonly clock?: Clock;
+  /** Share one bus between several nodes of one process (cluster tests). */
+  readonly bus?: Bus;
+}
+
+export interface ColloquyNode {
+  readonly id: string;
+  /** `http://host:port` the node listens on. */
+  readonly url: string;
+  readonly port: number;
+  readonly log: PinoLogger;
+  /** Graceful shutdown: refuse new work, let turns finish, close sockets with 1001, flush the store. */
+  close(): Promise<void>;
+}
+
+export const databasePath = (dataDir: string): string => join(dataDir, 'colloquy.db');
+
+function openStore(config: Config, metrics: Metrics): { store: ConversationStore; tenancy: SqliteTenancy; close: () => void } {
+  const s = config.settings;
+  if (s.store === 'sqlite') {
+    const db = openDatabase(databasePath(s.dataDir), { synchronous: s.sqliteSynchronous });
+    const store = new SqliteStore(db);
+    store.onBatch = (size, ms) => {
+      metrics.storeBatch.observe(size);
+      metrics.storeCommitSeconds.observe(ms / 1000);
+    };
+    return { store, tenancy: new SqliteTenancy(db), close: () => {} };
+  }
+  if (s.store === 'memory') {
+    const db = openDatabase(':memory:', { synchronous: 'normal' });
+    return { store: new MemoryStore(), tenancy: new SqliteTenancy(db), close: () => db.close() };
+  }
+  throw new ConfigError([`COLLOQUY_STORE: "${s.store}" is not supported (use sqlite or memory)`]);
+}
+
+/** The composition root: build every component from the configuration and start serving. */
+export async function startNode(config: Config, options: NodeOptions = {}): Promise<ColloquyNode> {
+  const s = config.settings;
+  const log = options.log ?? createLogger(s.logLevel);
+  const clock = options.clock ?? systemClock;
+  if (!options.bus && s.bus !== 'memory') throw new ConfigError([`COLLOQUY_BUS: "${s.bus}" is not supported (use memory)`]);
+  const nodeId = `n-${newSecret(6)}`;
+  const metrics = new Metrics();
+  const { store, tenancy, close: closeTenancy } = openStore(config, metrics);
+  const bus = options.bus ?? new MemoryBus();
+  const sequencer = new MemorySequencer();
+  const ephemeral = new MemoryEphemeralStore(clock);
+  const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy);
+  const hub = new Hub(nodeId, store, bus, log);
+  const demoBot = new DemoBot();
+  const conversations = new ConversationService(
+    { store, sequencer, hub, botFor: () => demoBot, clock, log },
+    { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000 },
+  );
+  const gate = new Gate(directory, ephemeral, new MemoryRateLimiter(s.rateLimitBurst, s.rateLimitPerSec, clock), clock, {
+    penaltyMs: s.rateLimitPenaltySec * 1000,
+    cacheMs: 2000,
+  });
+  const tokens = new AccessTokens(serverSecret(s.secret, s.dataDir), s.accessTokenTtlSec * 1000, clock);
+  const tickets = new Tickets(ephemeral, s.ticketTtlSec * 1000);
+  const welcomes = new WelcomeGate(clock, s.welcomeFallbackMs);
+  const originAllowed = originPolicy(s.corsOrigins);
+
+  const koreRuntime = {
+    conversations,
+    hub,
+    gate,
+    cursors: ephemeral,
+    welcomes,
+    clock,
+    log,
+    settings: { maxViolations: s.wsMaxViolations, cursorTtlMs: s.accessTokenTtlSec * 1000 },
+  };
+  const sockets = new SocketGateway(
+    [koreSocketRoute(tickets, directory, koreRuntime)],
+    { maxPayloadBytes: s.wsMaxPayloadBytes, maxBufferedBytes: s.wsMaxBufferedBytes, heartbeatMs: s.wsHeartbeatSec * 1000, originAllowed },
+    metrics,
+    log,
+  );
+  let draining = false;
+  const app = await buildHttp({
+    settings: { bodyLimit: s.httpBodyLimitBytes, trustProxy: s.trustProxy, publicUrl: s.publicUrl, originAllowed },
+    apiRoutes: koreRoutes({
+      verifier: new AssertionVerifier(directory, ephemeral, clock),
+      tokens,
+      tickets,
+      directory,
+      gate,
+      store,
+      clock,
+      log,
+      onHistoryServed: (deviceId) => welcomes.release(deviceId),
+    }),
+    metrics,
+    log,
+    health: () => ({ ok: !draining, node: nodeId, connections: sockets.size }),
+  });
+  if (config.demo) {
+    const bot = config.bots[0];
+    const demoApp = config.apps.find((a) => a.clientSecret && bot && a.bots.includes(bot.id));
+    if (bot && demoApp) {
+      await registerDemo(app, directory, () => ({ botId: bot.id, botName: bot.name, clientId: demoApp.clientId, clientSecret: demoApp.clientSecret! }));
+    } else {
+      log.warn('demo mode needs a bot and an app with a clientSecret bound to it; the demo page is off');
+    }
+  }
+  app.server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head));
+  await app.listen({ port: s.port, host: s.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : s.port;
+  const url = `http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${port}`;
+  log.info({ url, node: nodeId, store: s.store, dataDir: s.dataDir, config: config.file ?? 'built-in demo', demo: config.demo }, 'server.started');
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    draining = true;
+    sockets.drain();
+    log.info('server.draining');
+    app.server.close();
+    const turnsDone = sequencer.close();
+    await Promise.race([turnsDone, new Promise((r) => setTimeout(r, s.shutdownGraceMs))]);
+    await sockets.closeAll(Math.min(2000, s.shutdownGraceMs));
+    conversations.stop();
+    await app.close();
+    await store.close();
+    await bus.close();
+    await ephemeral.close();
+    closeTenancy();
+    log.info('server.stopped');
+  };
+  return {
+    id: nodeId,
+    url,
+    port,
+    log,
+    close: () => (closing ??= close()),
+  };
+}

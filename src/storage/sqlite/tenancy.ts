@@ -1,0 +1,93 @@
+import type { AppRecord, JwtAlgorithm } from '../../core/ports/directory.js';
+import type { Db } from './database.js';
+
+interface AppRow {
+  client_id: string;
+  name: string;
+  client_secret: string | null;
+  public_key: string | null;
+  algorithms: string;
+  bot_ids: string;
+}
+
+const toApp = (r: AppRow): AppRecord => ({
+  clientId: r.client_id,
+  name: r.name,
+  ...(r.client_secret !== null ? { clientSecret: r.client_secret } : {}),
+  ...(r.public_key !== null ? { publicKey: r.public_key } : {}),
+  algorithms: JSON.parse(r.algorithms) as JwtAlgorithm[],
+  botIds: JSON.parse(r.bot_ids) as string[],
+});
+
+/**
+ * Tenancy changed at run time (by the CLI or an admin), stored beside the conversations so a running
+ * server sees it without a restart: SDK apps, blocked users, suspended bots.
+ */
+export class SqliteTenancy {
+  private readonly stmt;
+
+  constructor(db: Db) {
+    this.stmt = {
+      app: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE client_id = ?'),
+      apps: db.prepare<[], AppRow>('SELECT * FROM apps ORDER BY created_at'),
+      insertApp: db.prepare(
+        'INSERT INTO apps (client_id, name, client_secret, public_key, algorithms, bot_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deleteApp: db.prepare('DELETE FROM apps WHERE client_id = ?'),
+      blocked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM blocked_users WHERE bot_id = ? AND user_id = ?'),
+      block: db.prepare('INSERT OR REPLACE INTO blocked_users (bot_id, user_id, identity, created_at) VALUES (?, ?, ?, ?)'),
+      unblock: db.prepare('DELETE FROM blocked_users WHERE bot_id = ? AND user_id = ?'),
+      suspended: db.prepare<[string], { suspended: number }>('SELECT suspended FROM bot_flags WHERE bot_id = ?'),
+      setSuspended: db.prepare(
+        'INSERT INTO bot_flags (bot_id, suspended) VALUES (?, ?) ON CONFLICT (bot_id) DO UPDATE SET suspended = excluded.suspended',
+      ),
+    };
+  }
+
+  app(clientId: string): AppRecord | null {
+    const row = this.stmt.app.get(clientId);
+    return row ? toApp(row) : null;
+  }
+
+  apps(): AppRecord[] {
+    return this.stmt.apps.all().map(toApp);
+  }
+
+  createApp(app: AppRecord, now: number): void {
+    this.stmt.insertApp.run(
+      app.clientId,
+      app.name,
+      app.clientSecret ?? null,
+      app.publicKey ?? null,
+      JSON.stringify(app.algorithms),
+      JSON.stringify(app.botIds),
+      now,
+    );
+  }
+
+  deleteApp(clientId: string): boolean {
+    return this.stmt.deleteApp.run(clientId).changes > 0;
+  }
+
+  isBlocked(botId: string, userId: string): boolean {
+    return this.stmt.blocked.get(botId, userId) !== undefined;
+  }
+
+  block(botId: string, userId: string, identity: string | null, now: number): void {
+    this.stmt.block.run(botId, userId, identity, now);
+  }
+
+  unblock(botId: string, userId: string): boolean {
+    return this.stmt.unblock.run(botId, userId).changes > 0;
+  }
+
+  /** `undefined` when the bot's suspension was never set at run time (the config file decides). */
+  suspended(botId: string): boolean | undefined {
+    const row = this.stmt.suspended.get(botId);
+    return row === undefined ? undefined : row.suspended === 1;
+  }
+
+  setSuspended(botId: string, suspended: boolean): void {
+    this.stmt.setSuspended.run(botId, suspended ? 1 : 0);
+  }
+}
