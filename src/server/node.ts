@@ -159,7 +159,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     conversations.stop();
     await app.close();
     await store.close();
-    await bus.close();
+    if (!options.bus) await bus.close();
     await ephemeral.close();
     closeTenancy();
     log.info('server.stopped');
