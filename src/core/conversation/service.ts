@@ -210,11 +210,11 @@ export class ConversationService {
     const dialogChanged = out.dialog !== snap.value.dialog;
     if (entries.length === 0 && !dialogChanged) return;
     const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog: out.dialog } } : undefined;
-    let written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
-    if (!written && state) {
-      // Only another writer without our lock can cause this; keep what the user must see, drop the dialog step.
+    const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
+    if (!written) {
+      // Only a writer without our lock can cause this; keep what the user must see, drop the dialog step.
       this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
-      written = await this.commit(conv, entries, { fence: lease.fence });
+      await this.commit(conv, entries, { fence: lease.fence });
     }
   }
 

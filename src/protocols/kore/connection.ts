@@ -124,7 +124,7 @@ export class KoreConnection implements Subscriber {
         return;
       case 'closeSession':
         await this.rt.conversations.closeSession(this.ctx);
-        return this.link.send(ackFrame(replyTo, 0));
+        return this.link.send(ackFrame(replyTo));
       case 'message':
         return this.message(command, replyTo);
     }

@@ -68,8 +68,9 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
   }
 }
 
-export const ackFrame = (replyTo: string | number | null, seq: number): string =>
-  JSON.stringify({ ok: true, replyto: replyTo, message: 'delivered', type: 'ack', seq });
+/** The seed's ack; `seq` is the stored message's place in the log (absent when nothing was stored). */
+export const ackFrame = (replyTo: string | number | null, seq?: number): string =>
+  JSON.stringify({ ok: true, replyto: replyTo, message: 'delivered', type: 'ack', ...(seq !== undefined ? { seq } : {}) });
 
 export const pongFrame = (replyTo: string | number | null): string => JSON.stringify({ ok: true, type: 'pong', replyto: replyTo });
 
