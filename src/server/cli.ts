@@ -70,6 +70,8 @@ async function start(config: Config): Promise<void> {
       },
     );
   };
+  // A bug that escapes every error boundary must not take the other conversations down with it.
+  process.on('unhandledRejection', (err) => node.log.error({ err }, 'server.unhandled_rejection'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
