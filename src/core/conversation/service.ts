@@ -69,7 +69,9 @@ export class ConversationService {
         const snap = await this.deps.store.getState(ctx.conversation.id);
         const plan = planSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
         if (plan.nextState === undefined) {
-          this.timers.touch(ctx.conversation, plan.session.id);
+          // Opening a window appends nothing, so the session still ends idleMs after its last entry.
+          const idleFor = this.deps.clock.now() - Math.max(snap.lastAt, plan.session.startedAt);
+          this.timers.touch(ctx.conversation, plan.session.id, Math.max(0, this.settings.idleTimeoutMs - idleFor));
           return { sessionId: plan.session.id, headSeq: snap.headSeq };
         }
         const written = await this.commit(ctx.conversation, plan.events, {

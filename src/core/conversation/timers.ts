@@ -7,7 +7,7 @@ import type { Clock, Timer } from '../ports/clock.js';
  * notices first ends it, once.
  */
 export class SessionTimers {
-  private readonly timers = new Map<string, { timer: Timer; sessionId: string }>();
+  private readonly timers = new Map<string, { timer: Timer; sessionId: string; delayMs: number }>();
 
   constructor(
     private readonly clock: Clock,
@@ -15,11 +15,11 @@ export class SessionTimers {
     private readonly onIdle: (conversation: ConversationRef, sessionId: string) => void,
   ) {}
 
-  /** Activity in a session: (re)start its idle countdown. */
+  /** Activity in a session: (re)start its idle countdown (`delayMs` from now). */
   touch(conversation: ConversationRef, sessionId: string, delayMs = this.idleMs): void {
     const conversationId = conversation.id;
     const existing = this.timers.get(conversationId);
-    if (existing && existing.sessionId === sessionId && delayMs === this.idleMs) {
+    if (existing && existing.sessionId === sessionId && existing.delayMs === delayMs) {
       existing.timer.refresh();
       return;
     }
@@ -29,7 +29,7 @@ export class SessionTimers {
       this.timers.delete(conversationId);
       this.onIdle(conversation, sessionId);
     });
-    this.timers.set(conversationId, { timer, sessionId });
+    this.timers.set(conversationId, { timer, sessionId, delayMs });
   }
 
   forget(conversationId: string): void {

@@ -33,7 +33,11 @@ const ajv = new Ajv({ allErrors: true, useDefaults: false, strict: false });
 const validateFile = ajv.compile(ConfigFileSchema);
 const validateSettings = ajv.compile(SettingsSchema);
 const describe = (errors: ErrorObject[] | null | undefined, where: string): string[] =>
-  (errors ?? []).map((e) => `${where}${e.instancePath || '/'}: ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${String(e.params['allowedValues'])})` : ''}`);
+  (errors ?? []).map((e) => {
+    const p = e.params as Record<string, unknown>;
+    const detail = p['additionalProperty'] !== undefined ? ` ("${String(p['additionalProperty'])}")` : p['allowedValues'] !== undefined ? ` (${String(p['allowedValues'])})` : '';
+    return `${where}${e.instancePath || '/'}: ${e.message ?? 'is invalid'}${detail}`;
+  });
 
 function fromEnv(env: ConfigSources['env'], problems: string[]): Partial<Settings> {
   const out: Record<string, unknown> = {};
@@ -73,7 +77,9 @@ function readFile(path: string, problems: string[]): ConfigFile | null {
   }
   if (!validateFile(parsed ?? {})) {
     problems.push(...describe(validateFile.errors, path));
-    return null;
+    // Keep going with what is usable, so the bots/apps checks report their problems too.
+    const p = (parsed ?? {}) as Record<string, unknown>;
+    return { bots: Array.isArray(p['bots']) ? p['bots'] : [], apps: Array.isArray(p['apps']) ? p['apps'] : [] } as ConfigFile;
   }
   return (parsed ?? {}) as ConfigFile;
 }
@@ -89,11 +95,11 @@ function checkTenancy(bots: readonly BotConfig[], apps: readonly AppConfig[], wh
     if (clientIds.has(a.clientId)) problems.push(`${where}: app ${a.clientId} is defined twice`);
     clientIds.add(a.clientId);
     if (!a.clientSecret && !a.publicKey) problems.push(`${where}: app ${a.clientId} needs a clientSecret or a publicKey`);
-    for (const alg of a.algorithms ?? []) {
+    for (const alg of Array.isArray(a.algorithms) ? a.algorithms : []) {
       if (alg.startsWith('HS') && !a.clientSecret) problems.push(`${where}: app ${a.clientId} allows ${alg} but has no clientSecret`);
       if (alg.startsWith('RS') && !a.publicKey) problems.push(`${where}: app ${a.clientId} allows ${alg} but has no publicKey`);
     }
-    for (const id of a.bots) if (!botIds.has(id)) problems.push(`${where}: app ${a.clientId} refers to unknown bot ${id}`);
+    for (const id of Array.isArray(a.bots) ? a.bots : []) if (!botIds.has(id)) problems.push(`${where}: app ${a.clientId} refers to unknown bot ${id}`);
   }
 }
 

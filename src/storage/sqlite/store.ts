@@ -10,6 +10,8 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
+type Outcome = { readonly result: AppendResult } | { readonly error: unknown };
+
 interface ConversationRow {
   head_seq: number;
   message_count: number;
@@ -89,7 +91,18 @@ export class SqliteStore implements ConversationStore {
          WHERE conversation_id = ? AND msg_no > ? AND msg_no <= ? ORDER BY msg_no`,
       ),
     };
-    this.flushBatch = db.transaction((batch: PendingAppend[]) => batch.map((op) => this.apply(op)));
+    // Each append runs in its own savepoint: one that throws (e.g. unencodable state) is rolled back and
+    // rejected alone, the rest of the batch still commits.
+    const one = db.transaction((op: PendingAppend) => this.apply(op));
+    this.flushBatch = db.transaction((batch: PendingAppend[]) =>
+      batch.map((op): Outcome => {
+        try {
+          return { result: one(op) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
   }
 
   append(ref: ConversationRef, entries: readonly NewEntry[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -109,15 +122,20 @@ export class SqliteStore implements ConversationStore {
     this.scheduled = false;
     if (batch.length === 0) return;
     const started = performance.now();
-    let results: AppendResult[];
+    let outcomes: Outcome[];
     try {
-      results = this.flushBatch.immediate(batch);
+      outcomes = this.flushBatch.immediate(batch);
     } catch (err) {
+      // The COMMIT itself failed (disk full, I/O error): nothing of the batch is stored.
       for (const op of batch) op.reject(err);
       return;
     }
     this.onBatch?.(batch.length, performance.now() - started);
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+    for (let i = 0; i < batch.length; i++) {
+      const o = outcomes[i]!;
+      if ('result' in o) batch[i]!.resolve(o.result);
+      else batch[i]!.reject(o.error);
+    }
   }
 
   /** One append inside the batch transaction. Checks come before writes, so a refused append writes nothing. */
