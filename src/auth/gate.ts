@@ -45,6 +45,11 @@ export class Gate {
     if (error) throw error;
   }
 
+  /** Forget cached verdicts (tenancy changed): the next `admit` asks the directory again. */
+  forget(): void {
+    this.verdicts.clear();
+  }
+
   /** Count one message against the user's budget; throws `RATE_LIMITED` when it is spent. */
   async spend(botId: string, userId: string): Promise<void> {
     const d = await this.limiter.consume(`${botId}|${userId}`);

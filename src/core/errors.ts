@@ -51,6 +51,10 @@ export const ERRORS = {
     http: 503, close: 4001, retryable: true,
     message: 'The client did not read frames fast enough; reconnect to resume from the log.',
   },
+  CONNECTION_REPLACED: {
+    http: 409, close: 4501, retryable: false,
+    message: 'A newer connection of the same device replaced this one.',
+  },
   SHUTTING_DOWN: {
     http: 503, close: 1001, retryable: true,
     message: 'The server is shutting down; reconnect to another node.',

@@ -41,9 +41,10 @@ export function originPolicy(allowed: readonly string[]) {
   };
 }
 
-function wsBase(req: FastifyRequest, publicUrl: string): string {
-  if (publicUrl) return publicUrl.replace(/^http/, 'ws').replace(/\/+$/, '');
-  return `${req.protocol === 'https' ? 'wss' : 'ws'}://${req.host}`;
+/** Where clients of this request reach us: the configured public URL, else this request's own origin. */
+export function baseUrl(req: FastifyRequest, publicUrl: string): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  return `${req.protocol}://${req.host}`;
 }
 
 /** The HTTP side of the gateway: CORS, the protocols' routes, health and metrics, one error shape. */
@@ -94,7 +95,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
             query: req.query as Record<string, unknown>,
             params: req.params as Record<string, string>,
             body: req.body,
-            wsBase: wsBase(req, settings.publicUrl),
+            baseUrl: baseUrl(req, settings.publicUrl),
           });
           return reply.code(r.status).headers(r.headers ?? {}).send(r.body);
         },

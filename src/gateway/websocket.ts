@@ -12,6 +12,8 @@ export interface SocketSettings {
   readonly maxPayloadBytes: number;
   readonly maxBufferedBytes: number;
   readonly heartbeatMs: number;
+  /** Base URL clients reach us at (empty: the request's Host header). */
+  readonly publicUrl: string;
   /** Is a browser page from this origin allowed to connect? */
   readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
 }
@@ -64,7 +66,7 @@ export class SocketGateway {
     if (this.draining) return this.refuseWith(socket, new CoreError('SHUTTING_DOWN'));
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://localhost');
+      url = new URL(req.url ?? '/', this.settings.publicUrl || `http://${req.headers.host ?? 'localhost'}`);
     } catch {
       return this.refuseWith(socket, new CoreError('BAD_REQUEST'));
     }
@@ -97,7 +99,10 @@ export class SocketGateway {
     const link = new SocketLink(newConnectionId(), ws, { maxBufferedBytes: this.settings.maxBufferedBytes }, () => framesOut.inc());
     this.links.add(link);
     this.metrics.connections.inc({ protocol });
-    ws.on('pong', () => (link.alive = true));
+    ws.on('pong', () => {
+      link.alive = true;
+      link.handler?.heard?.();
+    });
     ws.on('error', (err) => this.log.debug({ err, connection: link.id }, 'gateway.socket_error'));
     ws.on('message', (data, isBinary) => {
       link.alive = true;
@@ -109,7 +114,7 @@ export class SocketGateway {
       this.links.delete(link);
       this.metrics.connections.dec({ protocol });
       this.metrics.closes.inc({ protocol, code: String(code) });
-      link.handler?.closed();
+      link.handler?.closed(code);
     });
     try {
       link.handler = start(link);

@@ -53,4 +53,8 @@ export class ConfiguredDirectory implements Directory {
   async isUserBlocked(botId: string, userId: string): Promise<boolean> {
     return this.tenancy.isBlocked(botId, userId);
   }
+
+  async revision(): Promise<number> {
+    return this.tenancy.revision();
+  }
 }

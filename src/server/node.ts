@@ -21,7 +21,9 @@ import { registerDemo } from '../gateway/demo.js';
 import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
 import { SocketGateway } from '../gateway/websocket.js';
+import type { KoreConnection } from '../protocols/kore/connection.js';
 import { koreRoutes } from '../protocols/kore/http.js';
+import { KoreConnections } from '../protocols/kore/registry.js';
 import { koreSocketRoute } from '../protocols/kore/socket.js';
 import { WelcomeGate } from '../protocols/kore/welcomes.js';
 import { openDatabase } from '../storage/sqlite/database.js';
@@ -103,13 +105,20 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     gate,
     cursors: ephemeral,
     welcomes,
+    connections: new KoreConnections<KoreConnection>(),
     clock,
     log,
     settings: { maxViolations: s.wsMaxViolations, cursorTtlMs: s.accessTokenTtlSec * 1000 },
   };
   const sockets = new SocketGateway(
     [koreSocketRoute(tickets, directory, koreRuntime)],
-    { maxPayloadBytes: s.wsMaxPayloadBytes, maxBufferedBytes: s.wsMaxBufferedBytes, heartbeatMs: s.wsHeartbeatSec * 1000, originAllowed },
+    {
+      maxPayloadBytes: s.wsMaxPayloadBytes,
+      maxBufferedBytes: s.wsMaxBufferedBytes,
+      heartbeatMs: s.wsHeartbeatSec * 1000,
+      publicUrl: s.publicUrl.replace(/\/+$/, ''),
+      originAllowed,
+    },
     metrics,
     log,
   );
@@ -147,9 +156,25 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const url = `http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${port}`;
   log.info({ url, node: nodeId, store: s.store, dataDir: s.dataDir, config: config.file ?? 'built-in demo', demo: config.demo }, 'server.started');
 
+  // Blocks, suspensions and apps changed by the CLI apply to live connections within a second.
+  let revision = await directory.revision();
+  const watch = setInterval(() => {
+    directory
+      .revision()
+      .then(async (r) => {
+        if (r === revision) return;
+        revision = r;
+        gate.forget();
+        await koreRuntime.connections.recheckAll();
+      })
+      .catch((err: unknown) => log.warn({ err }, 'tenancy.watch_failed'));
+  }, 1000);
+  watch.unref();
+
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     draining = true;
+    clearInterval(watch);
     sockets.drain();
     log.info('server.draining');
     app.server.close();

@@ -88,8 +88,8 @@ export class ConversationService {
   }
 
   /**
-   * A user message: stored (deduplicated by the device's client message id), acknowledged through
-   * `onAccepted`, published, then answered by the bot.
+   * A user message: stored (deduplicated by the device's client message id), published, acknowledged
+   * through `onAccepted`, then answered by the bot.
    */
   receive(ctx: TurnContext, input: UserInput, clientMessageId: string | undefined, onAccepted: (a: Accepted) => void): Promise<void> {
     const conv = ctx.conversation;
@@ -115,8 +115,9 @@ export class ConversationService {
           if (result.reason === 'fenced') throw new CoreError('FENCED');
           continue;
         }
-        onAccepted({ seq: result.entries[result.entries.length - 1]!.seq, duplicate: false });
+        // Publish first: the sender's connection then sees the session events before the ack that follows them.
         this.deps.hub.publish(conv.id, result.entries);
+        onAccepted({ seq: result.entries[result.entries.length - 1]!.seq, duplicate: false });
         this.timers.touch(conv, plan.session.id);
         const state: StateSnapshot = { ...snap, version: result.version, value: plan.nextState ?? snap.value };
         await this.answer(conv, state, plan.session.id, { type: 'message', input }, undefined, lease);

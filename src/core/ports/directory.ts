@@ -30,4 +30,6 @@ export interface Directory {
   bots(): Promise<readonly BotRecord[]>;
   app(clientId: string): Promise<AppRecord | null>;
   isUserBlocked(botId: string, userId: string): Promise<boolean>;
+  /** A number that changes whenever run-time tenancy (apps, blocks, suspensions) changes. */
+  revision(): Promise<number>;
 }

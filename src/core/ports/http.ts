@@ -4,8 +4,8 @@ export interface HttpRequest {
   readonly query: Readonly<Record<string, unknown>>;
   readonly params: Readonly<Record<string, string>>;
   readonly body: unknown;
-  /** `ws://host[:port]` or `wss://…` at which clients of this request reach the WebSocket endpoints. */
-  readonly wsBase: string;
+  /** `http(s)://host[:port]` at which clients of this request reach this server (the configured public URL, or the Host header). */
+  readonly baseUrl: string;
 }
 
 export interface HttpReply {

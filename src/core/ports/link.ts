@@ -16,14 +16,22 @@ export interface Link {
 export interface ConnectionHandler {
   /** A complete text frame (already checked to be UTF-8 and within the size limit). */
   receive(text: string): void;
-  /** The connection is gone, for whatever reason; called once. */
-  closed(): void;
+  /** The client answered a heartbeat ping: it was alive and reading up to now. */
+  heard?(): void;
+  /**
+   * The connection is gone, for whatever reason; called once. `code` is the close code of a completed
+   * closing handshake, or 1006 when the connection dropped without one.
+   */
+  closed(code: number): void;
 }
 
 /** A WebSocket endpoint of a protocol: authenticates the upgrade request, then handles the connection. */
 export interface UpgradeRoute {
   readonly path: string;
   readonly protocol: string;
-  /** Decide during the HTTP upgrade; a CoreError refuses it with that error's HTTP status. */
+  /**
+   * Decide during the HTTP upgrade; a CoreError refuses it with that error's HTTP status. `url` is the
+   * request URL resolved against the server's public base (so `url.origin` is where clients reach us).
+   */
   accept(url: URL): Promise<((link: Link) => ConnectionHandler) | CoreError>;
 }

@@ -7,12 +7,12 @@ import type { Hub, Subscriber } from '../../core/fanout/hub.js';
 import { conversationIdFor } from '../../core/ids.js';
 import type { Entry } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
-import type { BotRecord } from '../../core/ports/directory.js';
 import type { EphemeralStore } from '../../core/ports/ephemeral.js';
-import type { Link } from '../../core/ports/link.js';
+import type { ConnectionHandler, Link } from '../../core/ports/link.js';
 import type { Logger } from '../../core/ports/logger.js';
 import { decodeFrame } from './decode.js';
 import { ackFrame, botActiveFrame, encodeEntry, errorFrame, pongFrame, type KoreView } from './encode.js';
+import type { KoreConnections, LiveConnection } from './registry.js';
 import type { WelcomeGate } from './welcomes.js';
 
 /** Everything a Kore connection needs from the node, shared by all connections. */
@@ -23,6 +23,7 @@ export interface KoreRuntime {
   /** Where a device's delivery cursor waits between its connections. */
   readonly cursors: EphemeralStore;
   readonly welcomes: WelcomeGate;
+  readonly connections: KoreConnections<KoreConnection>;
   readonly clock: Clock;
   readonly log: Logger;
   readonly settings: {
@@ -33,48 +34,67 @@ export interface KoreRuntime {
   };
 }
 
+const cursorKey = (deviceId: string) => `cursor:${deviceId}`;
+/** A close code of a completed closing handshake: the client read everything sent before it. */
+const cleanClose = (code: number) => code !== 1006;
+
 /**
  * One Kore RTM WebSocket, from open to close: classifies frames, turns user messages into turns
- * (persist → ack → publish → bot), and encodes the conversation's log entries for this device.
+ * (persist → publish → ack → bot), and encodes the conversation's log entries for this device.
  */
-export class KoreConnection implements Subscriber {
+export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnection {
   readonly id: string;
   readonly conversationId: string;
+  readonly deviceId: string;
   private readonly ctx: TurnContext;
-  private readonly view: KoreView;
   private readonly log: Logger;
   /** Frames are pre-processed in arrival order; turns are then ordered by the conversation's sequencer. */
   private inbox: Promise<void>;
+  /** Turns started from this connection and not yet finished. */
+  private readonly turns = new Set<Promise<void>>();
   private attached = false;
+  private closing = false;
+  private replaced = false;
+  /** Last seq handed to the socket, and its value when the client last showed it was reading. */
+  private delivered = 0;
+  private heardAt = 0;
   private violations: number[] = [];
 
   constructor(
     private readonly rt: KoreRuntime,
     private readonly link: Link,
     private readonly claims: AccessClaims,
-    bot: BotRecord,
+    private readonly view: KoreView,
     private readonly isReconnect: boolean,
   ) {
     this.id = link.id;
+    this.deviceId = claims.deviceId;
     this.conversationId = conversationIdFor(claims.botId, claims.userId);
     this.ctx = { conversation: { id: this.conversationId, botId: claims.botId, userId: claims.userId }, deviceId: claims.deviceId };
-    this.view = { deviceId: claims.deviceId, botInfo: { chatBot: bot.name, taskBotId: bot.id }, icon: bot.icon };
     this.log = rt.log.child({ conversation: this.conversationId, device: claims.deviceId, connection: link.id });
+    rt.connections.add(this);
     this.inbox = this.start();
   }
 
   /** The socket received a text frame. */
   receive(text: string): void {
+    this.heard();
     this.inbox = this.inbox.then(() => this.handle(text)).catch((err: unknown) => this.fail(err));
   }
 
-  /** The socket closed (for any reason). */
-  closed(): void {
-    this.rt.welcomes.cancel(this.claims.deviceId);
+  heard(): void {
+    this.heardAt = this.delivered;
+  }
+
+  closed(code: number): void {
+    this.rt.connections.remove(this);
+    this.rt.welcomes.cancel(this.deviceId);
     if (!this.attached) return;
     this.attached = false;
-    const seq = this.rt.hub.detach(this);
-    this.rt.cursors.put(`cursor:${this.claims.deviceId}`, String(seq), this.rt.settings.cursorTtlMs).catch((err: unknown) => {
+    this.rt.hub.detach(this);
+    if (this.replaced) return;
+    const resumeAfter = cleanClose(code) ? this.delivered : this.heardAt;
+    this.rt.cursors.put(cursorKey(this.deviceId), String(resumeAfter), this.rt.settings.cursorTtlMs).catch((err: unknown) => {
       this.log.warn({ err }, 'kore.cursor_save_failed');
     });
   }
@@ -84,6 +104,16 @@ export class KoreConnection implements Subscriber {
       const frame = encodeEntry(e, this.view);
       if (frame !== null) this.link.send(frame);
     }
+    this.delivered = entries[entries.length - 1]!.seq;
+  }
+
+  async recheck(): Promise<void> {
+    if (this.closing || !this.link.open) return;
+    try {
+      await this.rt.gate.admit(this.claims.botId, this.claims.userId);
+    } catch (err) {
+      await this.refuse(toCoreError(err), null);
+    }
   }
 
   private async start(): Promise<void> {
@@ -92,27 +122,53 @@ export class KoreConnection implements Subscriber {
       const opened = await this.rt.conversations.open(this.ctx);
       if (!this.link.open) return;
       this.link.send(botActiveFrame(this.view, opened.sessionId));
-      let cursor = opened.headSeq;
-      if (this.isReconnect) {
-        const saved = Number(await this.rt.cursors.get(`cursor:${this.claims.deviceId}`));
-        if (Number.isInteger(saved) && saved > 0 && saved < cursor) cursor = saved;
-      }
+      const cursor = this.isReconnect ? await this.resumePoint(opened.headSeq) : opened.headSeq;
       if (!this.link.open) return;
+      this.delivered = this.heardAt = cursor;
       this.rt.hub.attach(this, cursor);
       this.attached = true;
       if (!this.isReconnect) {
-        this.rt.welcomes.expect(this.claims.deviceId, () => {
+        this.rt.welcomes.expect(this.deviceId, () => {
           if (!this.link.open) return;
           this.rt.conversations.welcome(this.ctx).catch((err: unknown) => this.log.error({ err }, 'kore.welcome_failed'));
         });
       }
     } catch (err) {
-      this.fail(err);
+      const e = toCoreError(err);
+      // A refusal (blocked, suspended, penalty) is said in an error frame before the close; a failure is not.
+      if (e.spec.close !== null && e.code !== 'INTERNAL') await this.refuse(e, null);
+      else this.fail(err);
     }
   }
 
+  /**
+   * Where a reconnecting device resumes: after what its previous connection certainly received. A previous
+   * connection this node still holds is stale (the page has one socket): it is replaced, and we resume from
+   * the last point its client showed it was reading — at worst a few frames again, which the Web SDK drops
+   * by `messageId`, rather than a gap.
+   */
+  private async resumePoint(head: number): Promise<number> {
+    let cursor = head;
+    for (const old of this.rt.connections.others(this)) cursor = Math.min(cursor, old.replace());
+    const raw = await this.rt.cursors.get(cursorKey(this.deviceId));
+    const saved = raw === null ? NaN : Number(raw);
+    if (Number.isInteger(saved) && saved >= 0) cursor = Math.min(cursor, saved);
+    return cursor;
+  }
+
+  /** A newer connection of this device takes over: stop delivering, close, and hand over the resume point. */
+  private replace(): number {
+    this.replaced = true;
+    if (this.attached) {
+      this.attached = false;
+      this.rt.hub.detach(this);
+    }
+    this.link.close(new CoreError('CONNECTION_REPLACED'));
+    return this.heardAt;
+  }
+
   private async handle(text: string): Promise<void> {
-    if (!this.link.open) return;
+    if (this.closing || !this.link.open) return;
     const decoded = decodeFrame(text);
     if (decoded instanceof CoreError) return this.violation(decoded);
     const { command, replyTo } = decoded;
@@ -137,25 +193,38 @@ export class KoreConnection implements Subscriber {
     } catch (err) {
       const e = toCoreError(err);
       if (e.code === 'RATE_LIMITED') await this.rt.gate.penalize(this.claims.botId, this.claims.userId);
-      this.link.send(errorFrame(e, replyTo));
-      return this.link.close(e);
+      return this.refuse(e, replyTo);
     }
     // Not awaited: the sequencer keeps turns in this order, and the next frame need not wait for the bot.
-    this.rt.conversations
+    const turn = this.rt.conversations
       .receive(this.ctx, command.input, command.clientMessageId, (a) => this.link.send(ackFrame(replyTo, a.seq)))
       .catch((err: unknown) => {
         const e = toCoreError(err);
         this.log.error({ err }, 'kore.turn_failed');
         this.link.send(errorFrame(e.code === 'INTERNAL' ? new CoreError('STORE_UNAVAILABLE') : e, replyTo));
-      });
+      })
+      .finally(() => this.turns.delete(turn));
+    this.turns.add(turn);
   }
 
-  private violation(err: CoreError): void {
+  private violation(err: CoreError): Promise<void> | void {
     const now = this.rt.clock.now();
     this.violations = this.violations.filter((t) => now - t < 60_000);
     this.violations.push(now);
     this.link.send(errorFrame(err, null));
-    if (this.violations.length > this.rt.settings.maxViolations) this.link.close(new CoreError('PROTOCOL_VIOLATION'));
+    if (this.violations.length > this.rt.settings.maxViolations) return this.refuse(new CoreError('PROTOCOL_VIOLATION'), null);
+  }
+
+  /**
+   * End the connection for a policy or protocol reason: stop taking frames, let the turns already started
+   * finish (their acks and answers go out), then send the error frame and close with its code.
+   */
+  private async refuse(err: CoreError, replyTo: string | number | null): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.allSettled([...this.turns]);
+    this.link.send(errorFrame(err, replyTo));
+    this.link.close(err);
   }
 
   private fail(err: unknown): void {

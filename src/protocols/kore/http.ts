@@ -45,6 +45,15 @@ export function errorReply(err: CoreError): HttpReply {
 
 const reply = (status: number, body: unknown): HttpReply => ({ status, body });
 
+/** Bot icons may be configured relative to this server; clients on other origins need them absolute. */
+export const absoluteUrl = (url: string, base: string): string => {
+  try {
+    return new URL(url, `${base}/`).href;
+  } catch {
+    return url;
+  }
+};
+
 const header = (req: HttpRequest, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -135,7 +144,7 @@ export function koreRoutes(deps: KoreHttpDeps): Route[] {
       return reply(err.spec.http, { errors: [{ msg: err.message, code: err.code }], error: 'account_inactive' });
     }
     const sid = await deps.tickets.mint(claims);
-    return reply(200, { url: `${req.wsBase}/rtm/bot?sid=${sid}` });
+    return reply(200, { url: `${req.baseUrl.replace(/^http/, 'ws')}/rtm/bot?sid=${sid}` });
   };
 
   const history = async (req: HttpRequest): Promise<HttpReply> => {
@@ -158,7 +167,7 @@ export function koreRoutes(deps: KoreHttpDeps): Route[] {
       total: page.total,
       moreAvailable: offset + page.entries.length < page.total,
       messages,
-      ...(bot?.icon !== undefined ? { icon: bot.icon } : {}),
+      ...(bot?.icon !== undefined ? { icon: absoluteUrl(bot.icon, req.baseUrl) } : {}),
     });
   };
 

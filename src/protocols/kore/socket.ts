@@ -3,6 +3,7 @@ import { CoreError } from '../../core/errors.js';
 import type { Directory } from '../../core/ports/directory.js';
 import type { UpgradeRoute } from '../../core/ports/link.js';
 import { KoreConnection, type KoreRuntime } from './connection.js';
+import { absoluteUrl } from './http.js';
 
 /**
  * `GET /rtm/bot?sid=…[&isReconnect=true]`: the WebSocket URL `rtm/start` handed out. The one-time
@@ -19,7 +20,12 @@ export function koreSocketRoute(tickets: Tickets, directory: Directory, rt: Kore
       if (!bot) return new CoreError('BOT_NOT_FOUND');
       // The Web SDK appends the literal "&isReconnect=true" on every automatic reconnect.
       const isReconnect = url.searchParams.getAll('isReconnect').includes('true');
-      return (link) => new KoreConnection(rt, link, claims, bot, isReconnect);
+      const view = {
+        deviceId: claims.deviceId,
+        botInfo: { chatBot: bot.name, taskBotId: bot.id },
+        icon: bot.icon !== undefined ? absoluteUrl(bot.icon, url.origin) : undefined,
+      };
+      return (link) => new KoreConnection(rt, link, claims, view, isReconnect);
     },
   };
 }

@@ -60,4 +60,12 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'tenancy revision',
+    sql: `
+      CREATE TABLE tenancy_revision (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT INTO tenancy_revision (id, revision) VALUES (1, 0);
+    `,
+  },
 ];

@@ -25,9 +25,12 @@ const toApp = (r: AppRow): AppRecord => ({
  */
 export class SqliteTenancy {
   private readonly stmt;
+  private readonly bump;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmt = {
+      revision: db.prepare<[], { revision: number }>('SELECT revision FROM tenancy_revision WHERE id = 1'),
+      touch: db.prepare('UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1'),
       app: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE client_id = ?'),
       apps: db.prepare<[], AppRow>('SELECT * FROM apps ORDER BY created_at'),
       insertApp: db.prepare(
@@ -42,6 +45,18 @@ export class SqliteTenancy {
         'INSERT INTO bot_flags (bot_id, suspended) VALUES (?, ?) ON CONFLICT (bot_id) DO UPDATE SET suspended = excluded.suspended',
       ),
     };
+    /** Run a change and move the revision in the same transaction, so watchers never miss it. */
+    this.bump = <A extends unknown[], R>(fn: (...args: A) => R) =>
+      this.db.transaction((...args: A): R => {
+        const r = fn(...args);
+        this.stmt.touch.run();
+        return r;
+      });
+  }
+
+  /** Moves whenever apps, blocks or suspensions change (in any process). */
+  revision(): number {
+    return this.stmt.revision.get()?.revision ?? 0;
   }
 
   app(clientId: string): AppRecord | null {
@@ -54,7 +69,7 @@ export class SqliteTenancy {
   }
 
   createApp(app: AppRecord, now: number): void {
-    this.stmt.insertApp.run(
+    this.bump(() => this.stmt.insertApp.run(
       app.clientId,
       app.name,
       app.clientSecret ?? null,
@@ -62,11 +77,11 @@ export class SqliteTenancy {
       JSON.stringify(app.algorithms),
       JSON.stringify(app.botIds),
       now,
-    );
+    ))();
   }
 
   deleteApp(clientId: string): boolean {
-    return this.stmt.deleteApp.run(clientId).changes > 0;
+    return this.bump(() => this.stmt.deleteApp.run(clientId).changes > 0)();
   }
 
   isBlocked(botId: string, userId: string): boolean {
@@ -74,11 +89,11 @@ export class SqliteTenancy {
   }
 
   block(botId: string, userId: string, identity: string | null, now: number): void {
-    this.stmt.block.run(botId, userId, identity, now);
+    this.bump(() => this.stmt.block.run(botId, userId, identity, now))();
   }
 
   unblock(botId: string, userId: string): boolean {
-    return this.stmt.unblock.run(botId, userId).changes > 0;
+    return this.bump(() => this.stmt.unblock.run(botId, userId).changes > 0)();
   }
 
   /** `undefined` when the bot's suspension was never set at run time (the config file decides). */
@@ -88,6 +103,6 @@ export class SqliteTenancy {
   }
 
   setSuspended(botId: string, suspended: boolean): void {
-    this.stmt.setSuspended.run(botId, suspended ? 1 : 0);
+    this.bump(() => this.stmt.setSuspended.run(botId, suspended ? 1 : 0))();
   }
 }

@@ -23,4 +23,9 @@ export class TestDirectory implements Directory {
   async isUserBlocked(botId: string, userId: string): Promise<boolean> {
     return this.blocked.has(`${botId}|${userId}`);
   }
+  /** Tests that edit the maps bump this, as the SQLite tenancy does on every change. */
+  changes = 0;
+  async revision(): Promise<number> {
+    return this.changes;
+  }
 }
