@@ -134,7 +134,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       store,
       clock,
       log,
-      onHistoryServed: (deviceId) => welcomes.release(deviceId),
+      beforeHistory: (deviceId) => welcomes.release(deviceId),
     }),
     metrics,
     log,

@@ -11,7 +11,7 @@ const setup = () => {
   const clock = new ManualClock();
   const gate = new WelcomeGate(clock, 1_000);
   const fired: string[] = [];
-  const greet = (label: string) => () => void fired.push(label);
+  const greet = (label: string) => async () => void fired.push(label);
   return { clock, gate, fired, greet };
 };
 

@@ -73,7 +73,10 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     this.ctx = { conversation: { id: this.conversationId, botId: claims.botId, userId: claims.userId }, deviceId: claims.deviceId };
     this.log = rt.log.child({ conversation: this.conversationId, device: claims.deviceId, connection: link.id });
     rt.connections.add(this);
-    this.inbox = this.start();
+    const started = this.start();
+    this.inbox = started;
+    // Registered before the client can ask for its history (it does so once the socket is open).
+    if (!isReconnect) rt.welcomes.expect(this.deviceId, () => started.then(() => this.welcome()));
   }
 
   /** The socket received a text frame. */
@@ -127,17 +130,21 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       this.delivered = this.heardAt = cursor;
       this.rt.hub.attach(this, cursor);
       this.attached = true;
-      if (!this.isReconnect) {
-        this.rt.welcomes.expect(this.deviceId, () => {
-          if (!this.link.open) return;
-          this.rt.conversations.welcome(this.ctx).catch((err: unknown) => this.log.error({ err }, 'kore.welcome_failed'));
-        });
-      }
     } catch (err) {
       const e = toCoreError(err);
       // A refusal (blocked, suspended, penalty) is said in an error frame before the close; a failure is not.
       if (e.spec.close !== null && e.code !== 'INTERNAL') await this.refuse(e, null);
       else this.fail(err);
+    }
+  }
+
+  /** The bot's On-Connect turn, for this window only. */
+  private async welcome(): Promise<void> {
+    if (!this.attached || this.closing || !this.link.open) return;
+    try {
+      await this.rt.conversations.welcome(this.ctx);
+    } catch (err) {
+      this.log.error({ err }, 'kore.welcome_failed');
     }
   }
 

@@ -21,11 +21,25 @@ export interface KoreHttpDeps {
   readonly store: ConversationStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** A device's history request was answered: its pending welcome may go out (reference §B.7). */
-  readonly onHistoryServed: (deviceId: string) => void;
+  /**
+   * A device asks for its history: its pending welcome is stored first, so the answer contains it
+   * (reference §B.7). Resolves when that is done.
+   */
+  readonly beforeHistory: (deviceId: string) => Promise<void>;
 }
 
 const HISTORY_DEFAULT_LIMIT = 10;
+/** A slow bot must not hold the history answer (and the SDK's disabled compose box) for long. */
+const WELCOME_WAIT_MS = 2000;
+
+const withTimeout = (p: Promise<void>, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.finally(() => {
+      clearTimeout(t);
+      resolve();
+    }).catch(() => {});
+  });
 const HISTORY_MAX_LIMIT = 100;
 
 /** Kore error body: the Web SDK shows `errors[0].msg`. */
@@ -156,12 +170,12 @@ export function koreRoutes(deps: KoreHttpDeps): Route[] {
     const limit = intParam(req.query['limit'], HISTORY_DEFAULT_LIMIT);
     if (offset instanceof CoreError) throw offset;
     if (limit instanceof CoreError) throw limit;
+    if (offset === 0) await withTimeout(deps.beforeHistory(claims.deviceId), WELCOME_WAIT_MS);
     const page = await deps.store.readMessages(conversationIdFor(botId, claims.userId), {
       offset,
       limit: Math.min(limit, HISTORY_MAX_LIMIT),
     });
     const bot = await deps.directory.bot(botId);
-    deps.onHistoryServed(claims.deviceId);
     const messages = page.entries.flatMap((e) => historyMessage(e, botId, claims.userId) ?? []);
     return reply(200, {
       total: page.total,

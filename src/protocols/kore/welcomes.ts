@@ -1,44 +1,49 @@
 import type { Clock, Timer } from '../../core/ports/clock.js';
 
 /**
- * Holds a new window's welcome (On-Connect) until that device's history request has been answered,
- * or a fallback delay has passed. The Web SDK drops bot messages that arrive while its history is
- * loading and the history turns out empty (reference §B.7), so sending the welcome at once loses it.
+ * Makes a new window's welcome (On-Connect) part of that window's history.
+ *
+ * The Web SDK holds back bot frames while its first history request is in flight and, if the history comes
+ * back empty, never shows them (reference §B.7). So the welcome must not merely be *sent* after the history
+ * call; it must be *in* the history answer. A connection registers its welcome here as soon as it exists;
+ * the device's history request then runs it and waits for it to be stored before reading the page. The
+ * live frame of the welcome is then dropped by the SDK as a duplicate `messageId`, and the history shows it.
+ * Without a history request the welcome goes out after a fallback delay.
  */
 export class WelcomeGate {
-  private readonly pending = new Map<string, { fire: () => void; timer: Timer }>();
-  /** Devices whose history was answered before their connection asked to greet. */
-  private readonly served = new Map<string, number>();
+  private readonly pending = new Map<string, { fire: () => Promise<void>; timer: Timer }>();
+  /** Devices whose history was asked for before their connection registered a welcome. */
+  private readonly early = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
     private readonly fallbackMs: number,
   ) {}
 
-  /** Run `fire` once the device's history is answered, or after the fallback delay. */
-  expect(deviceId: string, fire: () => void): void {
+  /** Register the device's welcome: it runs at the device's history request, or after the fallback delay. */
+  expect(deviceId: string, fire: () => Promise<void>): void {
     this.cancel(deviceId);
-    const servedAt = this.served.get(deviceId);
-    this.served.delete(deviceId);
-    if (servedAt !== undefined && this.clock.now() - servedAt < 10_000) {
-      fire();
+    const earlyAt = this.early.get(deviceId);
+    this.early.delete(deviceId);
+    if (earlyAt !== undefined && this.clock.now() - earlyAt < 10_000) {
+      void fire();
       return;
     }
-    const timer = this.clock.setTimer(this.fallbackMs, () => this.release(deviceId));
+    const timer = this.clock.setTimer(this.fallbackMs, () => void this.release(deviceId));
     this.pending.set(deviceId, { fire, timer });
   }
 
-  /** The device's history was answered. */
-  release(deviceId: string): void {
+  /** The device asks for its history: run its pending welcome; resolves once the welcome is stored. */
+  release(deviceId: string): Promise<void> {
     const p = this.pending.get(deviceId);
     if (!p) {
-      if (this.served.size > 10_000) this.served.clear();
-      this.served.set(deviceId, this.clock.now());
-      return;
+      if (this.early.size > 10_000) this.early.clear();
+      this.early.set(deviceId, this.clock.now());
+      return Promise.resolve();
     }
     this.pending.delete(deviceId);
     p.timer.cancel();
-    p.fire();
+    return p.fire();
   }
 
   cancel(deviceId: string): void {
