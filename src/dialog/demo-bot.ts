@@ -49,6 +49,8 @@ const COLOUR_QUESTION: BotOutput = {
 const normalise = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, ' ').replace(/\s+/g, ' ').trim();
 
 export class DemoBot implements BotEngine {
+  readonly inline = true;
+
   async turn(input: BotTurnInput): Promise<BotTurnOutput> {
     const state = (input.dialog ?? {}) as DemoState;
     if (input.trigger.type === 'connect') {

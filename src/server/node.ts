@@ -31,6 +31,7 @@ import { SqliteStore } from '../storage/sqlite/store.js';
 import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
 import { ConfigError, type Config } from './config/load.js';
 import { ConfiguredDirectory } from './directory.js';
+import { lockDataDir } from './lock.js';
 import { createLogger } from './logger.js';
 import { serverSecret } from './secret.js';
 
@@ -56,13 +57,20 @@ export const databasePath = (dataDir: string): string => join(dataDir, 'colloquy
 function openStore(config: Config, metrics: Metrics): { store: ConversationStore; tenancy: SqliteTenancy; close: () => void } {
   const s = config.settings;
   if (s.store === 'sqlite') {
-    const db = openDatabase(databasePath(s.dataDir), { synchronous: s.sqliteSynchronous });
+    const unlock = lockDataDir(s.dataDir);
+    let db;
+    try {
+      db = openDatabase(databasePath(s.dataDir), { synchronous: s.sqliteSynchronous });
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     const store = new SqliteStore(db);
     store.onBatch = (size, ms) => {
       metrics.storeBatch.observe(size);
       metrics.storeCommitSeconds.observe(ms / 1000);
     };
-    return { store, tenancy: new SqliteTenancy(db), close: () => {} };
+    return { store, tenancy: new SqliteTenancy(db), close: unlock };
   }
   if (s.store === 'memory') {
     const db = openDatabase(':memory:', { synchronous: 'normal' });

@@ -106,21 +106,30 @@ export class ConversationService {
           body: { kind: 'user_message', input },
           origin: clientMessageId !== undefined ? { deviceId: ctx.deviceId, clientMessageId } : { deviceId: ctx.deviceId },
         };
-        const options: AppendOptions = plan.nextState
-          ? { state: { expectedVersion: snap.version, value: plan.nextState }, fence: lease.fence }
-          : { fence: lease.fence };
-        const result = await this.deps.store.append(conv, [...plan.events, message], options);
+        const bot = this.deps.botFor(conv.botId);
+        const trigger: BotTrigger = { type: 'message', input };
+        // An inline bot (fast, no side effects) answers before anything is stored: the message and the answer
+        // are then one append — one commit — and the ack still waits for it.
+        const reply = bot.inline ? await this.reply(bot, conv, snap.value.dialog, plan.session.id, trigger, undefined) : undefined;
+        const base = plan.nextState ?? snap.value;
+        const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
+        const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
+        const result = await this.deps.store.append(conv, [...plan.events, message, ...(reply?.entries ?? [])], options);
         if (!result.ok) {
           if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
           if (result.reason === 'fenced') throw new CoreError('FENCED');
           continue;
         }
-        // Publish first: the sender's connection then sees the session events before the ack that follows them.
-        this.deps.hub.publish(conv.id, result.entries);
-        onAccepted({ seq: result.entries[result.entries.length - 1]!.seq, duplicate: false });
+        // Publish first: the sender's connection then sees the session events before the ack that follows
+        // them; the bot's answer goes out after the ack.
+        const accepted = plan.events.length + 1;
+        this.deps.hub.publish(conv.id, result.entries.slice(0, accepted));
+        onAccepted({ seq: result.entries[accepted - 1]!.seq, duplicate: false });
+        this.deps.hub.publish(conv.id, result.entries.slice(accepted));
         this.timers.touch(conv, plan.session.id);
-        const state: StateSnapshot = { ...snap, version: result.version, value: plan.nextState ?? snap.value };
-        await this.answer(conv, state, plan.session.id, { type: 'message', input }, undefined, lease);
+        if (reply) return;
+        const state: StateSnapshot = { ...snap, version: result.version, value: base };
+        await this.answer(conv, state, plan.session.id, trigger, undefined, lease);
         return;
       }
       throw new CoreError('STATE_CONFLICT');
@@ -184,7 +193,7 @@ export class ConversationService {
     });
   }
 
-  /** Run the bot for a trigger and store + publish what it says. Bot failures become an apology, never silence. */
+  /** Run the bot for a trigger and store + publish what it says. */
   private async answer(
     conv: ConversationRef,
     snap: StateSnapshot,
@@ -193,12 +202,33 @@ export class ConversationService {
     audience: string | undefined,
     lease: Lease,
   ): Promise<void> {
+    const { entries, dialog } = await this.reply(this.deps.botFor(conv.botId), conv, snap.value.dialog, sessionId, trigger, audience);
+    const dialogChanged = dialog !== snap.value.dialog;
+    if (entries.length === 0 && !dialogChanged) return;
+    const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog } } : undefined;
+    const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
+    if (!written) {
+      // Only a writer without our lock can cause this; keep what the user must see, drop the dialog step.
+      this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
+      await this.commit(conv, entries, { fence: lease.fence });
+    }
+  }
+
+  /** The bot's turn as entries to append. A failing bot becomes an apology, never silence. */
+  private async reply(
+    bot: BotEngine,
+    conv: ConversationRef,
+    dialog: unknown,
+    sessionId: string,
+    trigger: BotTrigger,
+    audience: string | undefined,
+  ): Promise<{ entries: NewEntry[]; dialog: unknown }> {
     let out: BotTurnOutput;
     try {
-      out = await this.deps.botFor(conv.botId).turn({ conversation: conv, sessionId, trigger, dialog: snap.value.dialog });
+      out = await bot.turn({ conversation: conv, sessionId, trigger, dialog });
     } catch (err) {
       this.deps.log.error({ err, conversation: conv.id }, 'bot.turn_failed');
-      out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog: snap.value.dialog };
+      out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog };
     }
     const at = this.deps.clock.now();
     const from = { role: 'bot', id: conv.botId } as const;
@@ -210,15 +240,7 @@ export class ConversationService {
       body: o.kind === 'message' ? { kind: 'bot_message', content: o.content } : { kind: 'event', name: o.name },
       ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
     }));
-    const dialogChanged = out.dialog !== snap.value.dialog;
-    if (entries.length === 0 && !dialogChanged) return;
-    const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog: out.dialog } } : undefined;
-    const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
-    if (!written) {
-      // Only a writer without our lock can cause this; keep what the user must see, drop the dialog step.
-      this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
-      await this.commit(conv, entries, { fence: lease.fence });
-    }
+    return { entries, dialog: out.dialog };
   }
 
   /** Append and publish; false on a version conflict. */

@@ -26,4 +26,10 @@ export interface BotTurnOutput {
 /** Bot logic: the dialog engine, the built-in demo bot, or (later) a webhook bot. */
 export interface BotEngine {
   turn(input: BotTurnInput): Promise<BotTurnOutput>;
+  /**
+   * True for bots whose turn is fast and has no effect beyond its result (no calls out). The core may then
+   * run the turn before the user's message is stored and store message and answer in one commit; it may
+   * also run it again if that commit has to be retried. Other bots run after the message is stored.
+   */
+  readonly inline?: boolean;
 }

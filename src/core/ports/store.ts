@@ -1,5 +1,8 @@
 import type { ConversationRef, ConversationState, Entry, NewEntry, StateSnapshot } from '../model.js';
 
+/** How many of a conversation's newest user-originated entries every store checks for a repeated origin. */
+export const DEDUPE_WINDOW = 32;
+
 export interface AppendOptions {
   /** Replace the state row in the same transaction, if its version is still `expectedVersion`. */
   readonly state?: { readonly expectedVersion: number; readonly value: ConversationState };
@@ -30,7 +33,9 @@ export interface MessagePage {
  * - `append` is atomic: all entries and the state change are stored, or nothing is.
  * - `seq` is dense and strictly increasing per conversation, starting at 1, in append order.
  * - When `append` resolves `ok`, the write is durable (committed); callers ack only then.
- * - An entry whose `origin` (deviceId + clientMessageId) is already stored makes the append a `duplicate`.
+ * - An entry whose `origin` (deviceId + clientMessageId) is already stored among the conversation's newest
+ *   {@link DEDUPE_WINDOW} user-originated entries makes the append a `duplicate` (clients re-send within
+ *   seconds; an implementation may look further back).
  * - Entries are never rewritten; the state row is replaced only with a matching version.
  */
 export interface ConversationStore {

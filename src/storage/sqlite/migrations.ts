@@ -7,31 +7,33 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
     version: 1,
     name: 'conversation log and state',
     sql: `
+      -- Only what cannot be derived from the log: head, message count and last activity are read from the
+      -- newest entries when a conversation is loaded, so a turn that changes no state writes entries only.
       CREATE TABLE conversations (
-        id            TEXT PRIMARY KEY,
-        bot_id        TEXT NOT NULL,
-        user_id       TEXT NOT NULL,
-        head_seq      INTEGER NOT NULL DEFAULT 0,
-        message_count INTEGER NOT NULL DEFAULT 0,
-        last_at       INTEGER NOT NULL DEFAULT 0,
-        version       INTEGER NOT NULL DEFAULT 0,
-        fence         INTEGER NOT NULL DEFAULT 0,
-        state         TEXT NOT NULL DEFAULT '{}'
+        no       INTEGER PRIMARY KEY,
+        id       TEXT NOT NULL UNIQUE,
+        bot_id   TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        version  INTEGER NOT NULL DEFAULT 0,
+        fence    INTEGER NOT NULL DEFAULT 0,
+        state    TEXT NOT NULL DEFAULT '{}'
       );
       CREATE INDEX conversations_bot_user ON conversations (bot_id, user_id);
+      -- A rowid table: new entries append at its end. Its index uses the conversation's integer key,
+      -- so each append touches few pages however many conversations write at once.
       CREATE TABLE entries (
-        conversation_id TEXT NOT NULL,
-        seq             INTEGER NOT NULL,
-        id              TEXT NOT NULL,
-        at              INTEGER NOT NULL,
-        kind            TEXT NOT NULL,
-        msg_no          INTEGER,
-        origin_key      TEXT,
-        data            TEXT NOT NULL,
-        PRIMARY KEY (conversation_id, seq)
-      ) WITHOUT ROWID;
-      CREATE UNIQUE INDEX entries_origin ON entries (conversation_id, origin_key) WHERE origin_key IS NOT NULL;
-      CREATE INDEX entries_messages ON entries (conversation_id, msg_no) WHERE msg_no IS NOT NULL;
+        conv    INTEGER NOT NULL,
+        seq     INTEGER NOT NULL,
+        msg_no  INTEGER,
+        origin  INTEGER,
+        id      TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        data    TEXT NOT NULL
+      );
+      -- One index. History pages walk it backwards from the newest; duplicates are found among the newest
+      -- user messages (src/storage/sqlite/origins.ts). More indexes would cost every append a write.
+      CREATE UNIQUE INDEX entries_seq ON entries (conv, seq);
     `,
   },
   {
