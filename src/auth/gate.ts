@@ -56,6 +56,14 @@ export class Gate {
     if (!d.ok) throw new CoreError('RATE_LIMITED', undefined, { retryAfterMs: d.retryAfterMs });
   }
 
+  /** A user message: may this user talk to this bot now, and is there budget left? (`admit` + `spend`.) */
+  async message(botId: string, userId: string): Promise<void> {
+    const cached = this.verdicts.get(`${botId}|${userId}`);
+    if (!cached || cached.until <= this.clock.now()) await this.admit(botId, userId);
+    else if (cached.error) throw cached.error;
+    await this.spend(botId, userId);
+  }
+
   /** After a rate-limit disconnect: refuse new connections of this user for the penalty time. */
   async penalize(botId: string, userId: string): Promise<void> {
     this.verdicts.delete(`${botId}|${userId}`);

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CoreError } from '../core/errors.js';
 import type { ConnectionHandler, Link } from '../core/ports/link.js';
@@ -15,14 +16,24 @@ export class SocketLink implements Link {
   handler: ConnectionHandler | undefined;
   /** Heartbeat: set when a pong (or any frame) arrives, cleared when a ping is sent. */
   alive = true;
+  /** Frames sent to this client (metrics read it). */
+  sent = 0;
   private closing = false;
+  private corked = false;
+  /** The TCP socket under `ws` (not part of its typed API), corked so one tick's frames leave in one write. */
+  private readonly socket: Socket | undefined;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
 
   constructor(
     readonly id: string,
     private readonly ws: WebSocket,
     private readonly limits: LinkLimits,
-    private readonly onSent: () => void,
-  ) {}
+  ) {
+    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+  }
 
   get open(): boolean {
     return !this.closing && this.ws.readyState === this.ws.OPEN;
@@ -34,8 +45,15 @@ export class SocketLink implements Link {
       this.close(new CoreError('SLOW_CONSUMER'));
       return;
     }
+    // A turn sends its ack and the bot's answer in the same tick: cork until the tick ends so they
+    // share one system call instead of one each.
+    if (!this.corked && this.socket) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.ws.send(frame);
-    this.onSent();
+    this.sent += 1;
   }
 
   close(reason: CoreError): void {

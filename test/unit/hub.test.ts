@@ -53,7 +53,7 @@ class LossyBus implements Bus {
 
 function world() {
   const store = new MemoryStore();
-  const bus = new MemoryBus();
+  const bus = new MemoryBus({ shared: true });
   const hub = new Hub('n-1', store, bus, silentLogger);
   const append = async (...texts: string[]): Promise<readonly Entry[]> => {
     const r = await store.append(conv, texts.map(newEntry));

@@ -28,6 +28,7 @@ interface Group {
 }
 
 const CATCH_UP_PAGE = 500;
+const NOTHING = () => {};
 
 /**
  * Fan-out of log entries to this node's connections, with resume from any seq.
@@ -50,7 +51,7 @@ export class Hub {
   attach(sub: Subscriber, afterSeq: number): void {
     let group = this.groups.get(sub.conversationId);
     if (!group) {
-      const unsubscribe = this.bus.subscribe(conversationTopic(sub.conversationId), (m) => this.fromBus(m));
+      const unsubscribe = this.bus.localOnly ? NOTHING : this.bus.subscribe(conversationTopic(sub.conversationId), (m) => this.fromBus(m));
       group = { cursors: new Map(), unsubscribe };
       this.groups.set(sub.conversationId, group);
     }
@@ -76,7 +77,7 @@ export class Hub {
   publish(conversationId: string, entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     this.deliverLocal(conversationId, entries);
-    this.bus.publish(conversationTopic(conversationId), { kind: 'entries', node: this.nodeId, conversationId, entries });
+    if (!this.bus.localOnly) this.bus.publish(conversationTopic(conversationId), { kind: 'entries', node: this.nodeId, conversationId, entries });
   }
 
   get connectionCount(): number {

@@ -1,12 +1,18 @@
 import type { Bus, BusMessage, Unsubscribe } from '../ports/bus.js';
 
 /**
- * In-process bus. Several nodes in one process can share one instance (cluster tests);
- * delivery is asynchronous (a microtask later), like a real broker, and ordered per publisher.
+ * In-process bus; delivery is asynchronous (a microtask later), like a real broker, and ordered per
+ * publisher. Unless `shared` (several nodes in one process, as in cluster tests), it serves one node only,
+ * and says so with `localOnly`.
  */
 export class MemoryBus implements Bus {
   private readonly topics = new Map<string, Set<(m: BusMessage) => void>>();
   private closed = false;
+  readonly localOnly: boolean;
+
+  constructor(options: { readonly shared?: boolean } = {}) {
+    this.localOnly = !options.shared;
+  }
 
   publish(topic: string, message: BusMessage): void {
     if (this.closed) return;

@@ -12,6 +12,11 @@ export type Unsubscribe = () => void;
  * Delivery to one subscriber preserves the publish order of one publisher on one topic.
  */
 export interface Bus {
+  /**
+   * True when the bus reaches nobody beyond this process's own hub (a single embedded node): the hub
+   * then neither publishes to it nor subscribes, since local delivery is already direct.
+   */
+  readonly localOnly?: boolean;
   publish(topic: string, message: BusMessage): void;
   subscribe(topic: string, handler: (message: BusMessage) => void): Unsubscribe;
   close(): Promise<void>;

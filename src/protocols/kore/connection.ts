@@ -47,7 +47,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   readonly conversationId: string;
   readonly deviceId: string;
   private readonly ctx: TurnContext;
-  private readonly log: Logger;
+  private logger: Logger | undefined;
   /** Frames are pre-processed in arrival order; turns are then ordered by the conversation's sequencer. */
   private inbox: Promise<void>;
   /** Turns started from this connection and not yet finished. */
@@ -71,12 +71,16 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     this.deviceId = claims.deviceId;
     this.conversationId = conversationIdFor(claims.botId, claims.userId);
     this.ctx = { conversation: { id: this.conversationId, botId: claims.botId, userId: claims.userId }, deviceId: claims.deviceId };
-    this.log = rt.log.child({ conversation: this.conversationId, device: claims.deviceId, connection: link.id });
     rt.connections.add(this);
     const started = this.start();
     this.inbox = started;
     // Registered before the client can ask for its history (it does so once the socket is open).
     if (!isReconnect) rt.welcomes.expect(this.deviceId, () => started.then(() => this.welcome()));
+  }
+
+  /** A child logger with this connection's ids, made when first needed (most connections never log). */
+  private get log(): Logger {
+    return (this.logger ??= this.rt.log.child({ conversation: this.conversationId, device: this.deviceId, connection: this.id }));
   }
 
   /** The socket received a text frame. */
@@ -195,8 +199,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   private async message(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): Promise<void> {
     try {
-      await this.rt.gate.admit(this.claims.botId, this.claims.userId);
-      await this.rt.gate.spend(this.claims.botId, this.claims.userId);
+      await this.rt.gate.message(this.claims.botId, this.claims.userId);
     } catch (err) {
       const e = toCoreError(err);
       if (e.code === 'RATE_LIMITED') await this.rt.gate.penalize(this.claims.botId, this.claims.userId);

@@ -9,11 +9,45 @@ export interface KoreView {
   readonly icon: string | undefined;
 }
 
+const q = JSON.stringify;
+
 /** The wire form of one `bot_response` message element, as the Web SDK reads it (reference §B.5). */
-function messageElement(entry: Entry & { body: { kind: 'bot_message' } }) {
+function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): string {
   const m = messageObject(entry.body.content);
-  if (typeof m === 'string') return { type: 'text', component: { type: 'text', payload: { text: m } }, cInfo: { body: m } };
-  return { type: 'text', component: { type: m.type, payload: m }, cInfo: { body: JSON.stringify(m) } };
+  if (typeof m === 'string') {
+    const t = q(m);
+    return `{"type":"text","component":{"type":"text","payload":{"text":${t}}},"cInfo":{"body":${t}}}`;
+  }
+  const json = q(m);
+  return `{"type":"text","component":{"type":${q(m.type)},"payload":${json}},"cInfo":{"body":${q(json)}}}`;
+}
+
+/**
+ * The part of a `bot_response` that is the same for every connection, built once per entry: a message
+ * fanned out to several windows is serialised once. (Entries are immutable once stored.)
+ */
+const sharedParts = new WeakMap<Entry, string>();
+function botResponseParts(entry: Entry & { body: { kind: 'bot_message' } }): string {
+  let parts = sharedParts.get(entry);
+  if (parts === undefined) {
+    const id = q(entry.id);
+    parts =
+      `"message":[${messageElement(entry)}],"messageId":${id},"createdOn":"${new Date(entry.at).toISOString()}",` +
+      `"timestamp":${entry.at},"key":${id}${entry.sessionId !== undefined ? `,"sessionId":${q(entry.sessionId)}` : ''},"seq":${entry.seq}`;
+    sharedParts.set(entry, parts);
+  }
+  return parts;
+}
+
+/** The per-connection part (bot info and icon), built once per view. */
+const viewParts = new WeakMap<KoreView, string>();
+function viewPart(view: KoreView): string {
+  let part = viewParts.get(view);
+  if (part === undefined) {
+    part = `"botInfo":${q(view.botInfo)}${view.icon !== undefined ? `,"icon":${q(view.icon)}` : ''}`;
+    viewParts.set(view, part);
+  }
+  return part;
 }
 
 /**
@@ -25,19 +59,7 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
   const body = entry.body;
   switch (body.kind) {
     case 'bot_message':
-      return JSON.stringify({
-        type: 'bot_response',
-        from: 'bot',
-        message: [messageElement(entry as Entry & { body: typeof body })],
-        messageId: entry.id,
-        botInfo: view.botInfo,
-        createdOn: new Date(entry.at).toISOString(),
-        timestamp: entry.at,
-        key: entry.id,
-        ...(view.icon !== undefined ? { icon: view.icon } : {}),
-        ...(entry.sessionId !== undefined ? { sessionId: entry.sessionId } : {}),
-        seq: entry.seq,
-      });
+      return `{"type":"bot_response","from":"bot",${botResponseParts(entry as Entry & { body: typeof body })},${viewPart(view)}}`;
     case 'user_message': {
       if (entry.origin?.deviceId === view.deviceId) return null;
       const numeric = Number(entry.origin?.clientMessageId);

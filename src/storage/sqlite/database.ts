@@ -14,12 +14,29 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
+  enableWal(db);
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
+}
+
+/**
+ * Switch to WAL. When several processes open the same fresh file at once, SQLite can answer this pragma
+ * with SQLITE_BUSY without waiting on the busy timeout, so retry for a while.
+ */
+function enableWal(db: Db): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 250) throw err;
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
 }
 
 export function migrate(db: Db): number[] {

@@ -44,7 +44,7 @@ export function conversationScript(script: Script = echo, idleTimeoutMs = IDLE_M
   const clock = new ManualClock();
   const store = new MemoryStore();
   const sequencer = new MemorySequencer();
-  const bus = new MemoryBus();
+  const bus = new MemoryBus({ shared: true });
   const hub = new Hub('n-1', store, bus, silentLogger);
   const bot = new ScriptedBot(script);
   const service = new ConversationService({ store, sequencer, hub, botFor: () => bot, clock, log: silentLogger }, { idleTimeoutMs });
