@@ -19,21 +19,16 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
         state    TEXT NOT NULL DEFAULT '{}'
       );
       CREATE INDEX conversations_bot_user ON conversations (bot_id, user_id);
-      -- A rowid table: new entries append at its end. Its index uses the conversation's integer key,
-      -- so each append touches few pages however many conversations write at once.
-      CREATE TABLE entries (
-        conv    INTEGER NOT NULL,
-        seq     INTEGER NOT NULL,
-        msg_no  INTEGER,
-        origin  INTEGER,
-        id      TEXT NOT NULL,
-        at      INTEGER NOT NULL,
-        kind    TEXT NOT NULL,
-        data    TEXT NOT NULL
+      -- One row per append (a turn's entries, in order, as a JSON array): a rowid table, so new rows go at
+      -- its end. The one index uses the conversation's integer key. A turn is thus one row and one index
+      -- entry, whatever number of entries it has.
+      CREATE TABLE appends (
+        conv      INTEGER NOT NULL,
+        last_seq  INTEGER NOT NULL,
+        last_msg  INTEGER NOT NULL,
+        data      TEXT NOT NULL
       );
-      -- One index. History pages walk it backwards from the newest; duplicates are found among the newest
-      -- user messages (src/storage/sqlite/origins.ts). More indexes would cost every append a write.
-      CREATE UNIQUE INDEX entries_seq ON entries (conv, seq);
+      CREATE UNIQUE INDEX appends_seq ON appends (conv, last_seq);
     `,
   },
   {

@@ -1,13 +1,14 @@
-import type { ConversationState, Entry, NewEntry } from '../../core/model.js';
+import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
 import { OriginRing } from './origins.js';
 
 /**
  * A conversation as the store keeps it in memory (it is the only writer of its database): the stored row
- * plus what is derived from the newest entries (head, message count, last activity, dedupe window).
+ * plus what is derived from its newest append (head, message count, last activity, dedupe window).
  */
 export interface ConvRow {
-  /** Compact integer key used by the entries table and its index; 0 until the row exists. */
+  /** Compact integer key used by the appends table and its index; 0 until the row exists. */
   readonly no: number;
+  readonly ref: ConversationRef;
   readonly head: number;
   readonly messages: number;
   readonly lastAt: number;
@@ -18,46 +19,46 @@ export interface ConvRow {
   readonly origins: OriginRing;
 }
 
-export const emptyRow = (): ConvRow => ({ no: 0, head: 0, messages: 0, lastAt: 0, version: 0, fence: 0, state: '{}', value: {}, origins: new OriginRing() });
+export const emptyRow = (ref: ConversationRef): ConvRow => ({
+  no: 0,
+  ref,
+  head: 0,
+  messages: 0,
+  lastAt: 0,
+  version: 0,
+  fence: 0,
+  state: '{}',
+  value: {},
+  origins: new OriginRing(),
+});
 
-export interface EntryRow {
-  readonly seq: number;
-  readonly id: string;
-  readonly at: number;
+/** One stored append: its entries in order, the last one having `last_seq`. */
+export interface AppendRow {
+  readonly last_seq: number;
+  /** The conversation's message count after this append. */
+  readonly last_msg: number;
   readonly data: string;
 }
 
-/** The parts of an entry kept in the JSON `data` column (the rest have columns of their own). */
-type EntryData = Pick<NewEntry, 'from' | 'sessionId' | 'body' | 'origin' | 'audience'>;
+/** An append's entries as the JSON of its row: the entries exactly as the core wrote them. */
+export const encodeAppend = (entries: readonly NewEntry[]): string => JSON.stringify(entries);
 
-export const entryData = (e: NewEntry): string =>
-  JSON.stringify({ from: e.from, sessionId: e.sessionId, body: e.body, origin: e.origin, audience: e.audience } satisfies EntryData);
+export const isMessage = (e: { readonly body: NewEntry['body'] }): boolean => e.body.kind === 'user_message' || e.body.kind === 'bot_message';
 
-export function toEntry(row: EntryRow, conversationId: string): Entry {
-  const d = JSON.parse(row.data) as EntryData;
-  return {
-    id: row.id,
-    at: row.at,
-    from: d.from,
-    ...(d.sessionId !== undefined ? { sessionId: d.sessionId } : {}),
-    body: d.body,
-    ...(d.origin !== undefined ? { origin: d.origin } : {}),
-    ...(d.audience !== undefined ? { audience: d.audience } : {}),
-    seq: row.seq,
-    conversationId,
-  };
+/** The entries of a stored append, with their seq. */
+export function decodeAppend(row: AppendRow, conversationId: string): Entry[] {
+  const stored = JSON.parse(row.data) as (NewEntry & { seq: number; conversationId: string })[];
+  const first = row.last_seq - stored.length + 1;
+  for (let i = 0; i < stored.length; i++) {
+    stored[i]!.seq = first + i;
+    stored[i]!.conversationId = conversationId;
+  }
+  return stored;
 }
 
-export const isMessage = (e: NewEntry): boolean => e.body.kind === 'user_message' || e.body.kind === 'bot_message';
-
 /** The dedupe key of a user-originated entry: device + the client's own message id. */
-export const originKey = (e: NewEntry): string | null =>
+export const originKey = (e: Pick<NewEntry, 'origin'>): string | null =>
   e.origin?.clientMessageId !== undefined ? `${e.origin.deviceId}\u0000${e.origin.clientMessageId}` : null;
-
-export const storedOriginKey = (data: string): string | null => {
-  const o = (JSON.parse(data) as EntryData).origin;
-  return o?.clientMessageId !== undefined ? `${o.deviceId}\u0000${o.clientMessageId}` : null;
-};
 
 /** Rows this process wrote or read, most recently written last; bounded. */
 export class RowCache {
@@ -77,9 +78,5 @@ export class RowCache {
 
   delete(id: string): void {
     this.rows.delete(id);
-  }
-
-  get size(): number {
-    return this.rows.size;
   }
 }

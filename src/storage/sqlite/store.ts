@@ -2,7 +2,7 @@ import type { ConversationRef, Entry, NewEntry, StateSnapshot } from '../../core
 import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../../core/ports/store.js';
 import type { Db } from './database.js';
 import { ORIGIN_WINDOW, OriginRing, originHash } from './origins.js';
-import { RowCache, emptyRow, entryData, isMessage, originKey, storedOriginKey, toEntry, type ConvRow, type EntryRow } from './rows.js';
+import { RowCache, decodeAppend, emptyRow, encodeAppend, isMessage, originKey, type AppendRow, type ConvRow } from './rows.js';
 
 interface PendingAppend {
   readonly ref: ConversationRef;
@@ -12,17 +12,27 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
-type EntryParams = readonly [seq: number, msgNo: number | null, origin: number | null, id: string, at: number, kind: string, data: string];
-
-/** A conversation touched by the batch being written: its row after the batch, and whether the stored row must change. */
+/** A conversation touched by the batch being written: its row after the batch, and what to write. */
 interface Touched {
-  readonly ref: ConversationRef;
   row: ConvRow;
   rowChanged: boolean;
-  readonly entries: EntryParams[];
+  readonly appends: { readonly lastSeq: number; readonly lastMsg: number; readonly data: string; readonly entries: readonly Entry[] }[];
   /** Origins appended in this batch, added to the dedupe window once the batch is committed. */
   readonly origins: [hash: number, seq: number][];
 }
+
+/** The stored form of an entry: the same fields, plus its place in the log. */
+const placed = (e: NewEntry, seq: number, conversationId: string): Entry => ({
+  id: e.id,
+  at: e.at,
+  from: e.from,
+  ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
+  body: e.body,
+  ...(e.origin !== undefined ? { origin: e.origin } : {}),
+  ...(e.audience !== undefined ? { audience: e.audience } : {}),
+  seq,
+  conversationId,
+});
 
 type Outcome = { readonly result: AppendResult } | { readonly error: unknown };
 
@@ -35,10 +45,10 @@ const CACHE_ROWS = 50_000;
  * single transaction (one fsync), and every caller's promise resolves only after that COMMIT returned —
  * so an ack that waits for `append` never acknowledges an unwritten message, yet the fsync is shared.
  *
- * A turn writes its entries, and the conversation row only when the state changes: the head, the message
- * count and the last activity are derived from the newest entries when a conversation is loaded. The store
- * must be its database's only writer of conversations (the server locks its data directory); it keeps what
- * it loaded and wrote in memory.
+ * An append is one row (its entries as a JSON array); the conversation row is written only when its
+ * state changes — the head, the message count and the last activity are derived from the newest append
+ * when a conversation is loaded. The store must be its database's only writer of conversations (the
+ * server locks its data directory): it keeps what it loaded and wrote in memory.
  */
 export class SqliteStore implements ConversationStore {
   private queue: PendingAppend[] = [];
@@ -51,35 +61,28 @@ export class SqliteStore implements ConversationStore {
   onBatch: ((size: number, ms: number) => void) | undefined;
 
   constructor(private readonly db: Db) {
+    const cols = 'last_seq, last_msg, data';
     this.stmt = {
-      row: db.prepare<[string], { no: number; version: number; fence: number; state: string }>(
-        'SELECT no, version, fence, state FROM conversations WHERE id = ?',
+      row: db.prepare<[string], { no: number; bot_id: string; user_id: string; version: number; fence: number; state: string }>(
+        'SELECT no, bot_id, user_id, version, fence, state FROM conversations WHERE id = ?',
       ),
-      newest: db.prepare<[number], { seq: number; at: number }>('SELECT seq, at FROM entries WHERE conv = ? ORDER BY seq DESC LIMIT 1'),
-      newestMessage: db.prepare<[number], { msg_no: number }>(
-        'SELECT msg_no FROM entries WHERE conv = ? AND msg_no IS NOT NULL ORDER BY seq DESC LIMIT 1',
-      ),
-      newestOrigins: db.prepare<[number, number], { seq: number; origin: number }>(
-        'SELECT seq, origin FROM entries WHERE conv = ? AND origin IS NOT NULL ORDER BY seq DESC LIMIT ?',
-      ),
-      entryAt: db.prepare<[number, number], { data: string }>('SELECT data FROM entries WHERE conv = ? AND seq = ?'),
+      newest: db.prepare<[number, number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? ORDER BY last_seq DESC LIMIT ?`),
+      containing: db.prepare<[number, number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1`),
+      since: db.prepare<[number, number, number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? AND last_seq > ? ORDER BY last_seq LIMIT ?`),
+      newestFirst: db.prepare<[number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? ORDER BY last_seq DESC`),
       insertRow: db.prepare<[string, string, string, number, number, string]>(
         'INSERT INTO conversations (id, bot_id, user_id, version, fence, state) VALUES (?, ?, ?, ?, ?, ?) RETURNING no',
       ),
       updateRow: db.prepare('UPDATE conversations SET version = ?, fence = ?, state = ? WHERE no = ?'),
-      insertEntry: db.prepare('INSERT INTO entries (conv, seq, msg_no, origin, id, at, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      since: db.prepare<[number, number, number], EntryRow>('SELECT seq, id, at, data FROM entries WHERE conv = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      messages: db.prepare<[number, number, number], EntryRow>(
-        'SELECT seq, id, at, data FROM entries WHERE conv = ? AND msg_no IS NOT NULL ORDER BY seq DESC LIMIT ? OFFSET ?',
-      ),
+      insertAppend: db.prepare('INSERT INTO appends (conv, last_seq, last_msg, data) VALUES (?, ?, ?, ?)'),
     };
     this.write = db.transaction((touched: Iterable<Touched>) => {
       for (const t of touched) {
         const r = t.row;
         let no = r.no;
-        if (no === 0) no = (this.stmt.insertRow.get(t.ref.id, t.ref.botId, t.ref.userId, r.version, r.fence, r.state) as { no: number }).no;
+        if (no === 0) no = (this.stmt.insertRow.get(r.ref.id, r.ref.botId, r.ref.userId, r.version, r.fence, r.state) as { no: number }).no;
         else if (t.rowChanged) this.stmt.updateRow.run(r.version, r.fence, r.state, no);
-        for (const e of t.entries) this.stmt.insertEntry.run(no, e[0], e[1], e[2], e[3], e[4], e[5], e[6]);
+        for (const a of t.appends) this.stmt.insertAppend.run(no, a.lastSeq, a.lastMsg, a.data);
         t.row = { ...r, no };
       }
     });
@@ -135,7 +138,7 @@ export class SqliteStore implements ConversationStore {
   private plan(op: PendingAppend, touched: Map<string, Touched>): AppendResult {
     const { ref, entries, options } = op;
     const earlier = touched.get(ref.id);
-    const row = earlier?.row ?? this.row(ref.id);
+    const row = earlier?.row ?? this.row(ref);
     for (const e of entries) {
       const key = originKey(e);
       if (key === null) continue;
@@ -146,88 +149,119 @@ export class SqliteStore implements ConversationStore {
     if (options.state && options.state.expectedVersion !== row.version) return { ok: false, reason: 'conflict' };
 
     const state = options.state ? JSON.stringify(options.state.value) : row.state;
-    const params: EntryParams[] = [];
-    const origins: [number, number][] = [];
-    const written: Entry[] = [];
+    const data = entries.length > 0 ? encodeAppend(entries) : '';
     let { head, messages, lastAt } = row;
+    const written: Entry[] = [];
+    const t = earlier ?? { row, rowChanged: false, appends: [], origins: [] };
     for (const e of entries) {
       head += 1;
+      if (isMessage(e)) messages += 1;
       const key = originKey(e);
-      const hash = key === null ? null : originHash(key);
-      params.push([head, isMessage(e) ? ++messages : null, hash, e.id, e.at, e.body.kind, entryData(e)]);
-      if (hash !== null) origins.push([hash, head]);
-      written.push({ ...e, seq: head, conversationId: ref.id });
+      if (key !== null) t.origins.push([originHash(key), head]);
+      written.push(placed(e, head, ref.id));
       if (e.at > lastAt) lastAt = e.at;
     }
     const version = options.state ? row.version + 1 : row.version;
     const fence = options.fence !== undefined ? Math.max(row.fence, options.fence) : row.fence;
-    const next: ConvRow = { ...row, head, messages, lastAt, version, fence, state, value: options.state ? options.state.value : row.value };
-    const t = earlier ?? { ref, row, rowChanged: false, entries: [], origins: [] };
-    t.row = next;
-    t.rowChanged ||= next.version !== row.version || next.fence !== row.fence;
-    t.entries.push(...params);
-    t.origins.push(...origins);
+    t.row = {
+      no: row.no,
+      ref: row.ref,
+      head,
+      messages,
+      lastAt,
+      version,
+      fence,
+      state,
+      value: options.state ? options.state.value : row.value,
+      origins: row.origins,
+    };
+    t.rowChanged ||= version !== row.version || fence !== row.fence;
+    if (entries.length > 0) t.appends.push({ lastSeq: head, lastMsg: messages, data, entries: written });
     touched.set(ref.id, t);
     return { ok: true, entries: written, version };
   }
 
   /** The seq of a stored (or earlier in this batch) entry with this origin, within the dedupe window. */
   private duplicateOf(row: ConvRow, key: string, earlier: Touched | undefined): number | undefined {
-    const hash = originHash(key);
     if (earlier) {
-      for (const [h, seq] of earlier.origins) {
-        if (h !== hash) continue;
-        const data = earlier.entries.find((e) => e[0] === seq)?.[6];
-        if (data !== undefined && storedOriginKey(data) === key) return seq;
-      }
+      for (const a of earlier.appends) for (const e of a.entries) if (originKey(e) === key) return e.seq;
     }
     if (row.no === 0) return undefined;
-    for (const seq of row.origins.candidates(hash)) {
-      const stored = this.stmt.entryAt.get(row.no, seq);
-      if (stored && storedOriginKey(stored.data) === key) return seq;
+    for (const seq of row.origins.candidates(originHash(key))) {
+      const stored = this.stmt.containing.get(row.no, seq);
+      const entry = stored && decodeAppend(stored, row.ref.id).find((e) => e.seq === seq);
+      if (entry && originKey(entry) === key) return seq;
     }
     return undefined;
   }
 
-  /** The conversation as of the last commit: from memory, or loaded (row + newest entries) once. */
-  private row(id: string): ConvRow {
-    const cached = this.cache.get(id);
+  /** The conversation as of the last commit: from memory, or loaded (row + newest appends) once. */
+  private row(ref: ConversationRef): ConvRow {
+    const cached = this.cache.get(ref.id);
     if (cached) return cached;
-    const r = this.stmt.row.get(id);
-    if (!r) return emptyRow();
-    const newest = this.stmt.newest.get(r.no);
+    const r = this.stmt.row.get(ref.id);
+    if (!r) return emptyRow(ref);
+    const stored: ConversationRef = { id: ref.id, botId: r.bot_id, userId: r.user_id };
+    const newest = this.stmt.newest.all(r.no, ORIGIN_WINDOW);
     const origins = new OriginRing();
-    for (const o of this.stmt.newestOrigins.all(r.no, ORIGIN_WINDOW).reverse()) origins.add(o.origin, o.seq);
+    let lastAt = 0;
+    for (const a of [...newest].reverse()) {
+      for (const e of decodeAppend(a, ref.id)) {
+        const key = originKey(e);
+        if (key !== null) origins.add(originHash(key), e.seq);
+        if (e.at > lastAt) lastAt = e.at;
+      }
+    }
     const row: ConvRow = {
       no: r.no,
-      head: newest?.seq ?? 0,
-      messages: this.stmt.newestMessage.get(r.no)?.msg_no ?? 0,
-      lastAt: newest?.at ?? 0,
+      ref: stored,
+      head: newest[0]?.last_seq ?? 0,
+      messages: newest[0]?.last_msg ?? 0,
+      lastAt,
       version: r.version,
       fence: r.fence,
       state: r.state,
       value: JSON.parse(r.state) as ConvRow['value'],
       origins,
     };
-    this.cache.set(id, row);
+    this.cache.set(ref.id, row);
     return row;
   }
 
+  private known(conversationId: string): ConvRow {
+    return this.row({ id: conversationId, botId: '', userId: '' });
+  }
+
   async readSince(conversationId: string, afterSeq: number, limit: number): Promise<readonly Entry[]> {
-    const { no } = this.row(conversationId);
-    if (no === 0) return [];
-    return this.stmt.since.all(no, afterSeq, limit).map((r) => toEntry(r, conversationId));
+    const row = this.known(conversationId);
+    if (row.no === 0 || limit <= 0) return [];
+    const out: Entry[] = [];
+    for (const a of this.stmt.since.all(row.no, afterSeq, limit)) {
+      for (const e of decodeAppend(a, conversationId)) if (e.seq > afterSeq && out.length < limit) out.push(e);
+    }
+    return out;
   }
 
   async readMessages(conversationId: string, page: { offset: number; limit: number }): Promise<MessagePage> {
-    const { no, messages: total } = this.row(conversationId);
-    if (no === 0 || page.limit === 0 || page.offset >= total) return { entries: [], total };
-    const newestFirst = this.stmt.messages.all(no, page.limit, page.offset);
-    return { entries: newestFirst.reverse().map((r) => toEntry(r, conversationId)), total };
+    const row = this.known(conversationId);
+    const total = row.messages;
+    if (row.no === 0 || page.limit === 0 || page.offset >= total) return { entries: [], total };
+    // Walk appends from the newest, skipping `offset` messages, until `limit` are collected.
+    const newestFirst: Entry[] = [];
+    let skip = page.offset;
+    for (const a of this.stmt.newestFirst.iterate(row.no)) {
+      const messages = decodeAppend(a, conversationId).filter(isMessage).reverse();
+      for (const m of messages) {
+        if (skip > 0) skip -= 1;
+        else newestFirst.push(m);
+      }
+      if (newestFirst.length >= page.limit) break;
+    }
+    return { entries: newestFirst.slice(0, page.limit).reverse(), total };
   }
 
   async getState(conversationId: string): Promise<StateSnapshot> {
-    const row = this.row(conversationId);
+    const row = this.known(conversationId);
     return { version: row.version, value: row.value, headSeq: row.head, lastAt: row.lastAt };
   }
 
