@@ -58,10 +58,26 @@ export class Gate {
 
   /** A user message: may this user talk to this bot now, and is there budget left? (`admit` + `spend`.) */
   async message(botId: string, userId: string): Promise<void> {
-    const cached = this.verdicts.get(`${botId}|${userId}`);
-    if (!cached || cached.until <= this.clock.now()) await this.admit(botId, userId);
-    else if (cached.error) throw cached.error;
-    await this.spend(botId, userId);
+    const quick = this.messageNow(botId, userId);
+    if (quick === undefined) {
+      await this.admit(botId, userId);
+      await this.spend(botId, userId);
+    } else if (quick !== null) {
+      throw quick;
+    }
+  }
+
+  /**
+   * The same decision without waiting when it can be made from memory (a cached verdict and a local rate
+   * limiter): `null` to go ahead, the refusal, or `undefined` when only {@link message} can tell.
+   */
+  messageNow(botId: string, userId: string): CoreError | null | undefined {
+    const key = `${botId}|${userId}`;
+    const cached = this.verdicts.get(key);
+    if (!cached || cached.until <= this.clock.now() || !this.limiter.consumeNow) return undefined;
+    if (cached.error) return cached.error;
+    const d = this.limiter.consumeNow(key);
+    return d.ok ? null : new CoreError('RATE_LIMITED', undefined, { retryAfterMs: d.retryAfterMs });
   }
 
   /** After a rate-limit disconnect: refuse new connections of this user for the penalty time. */

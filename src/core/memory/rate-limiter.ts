@@ -13,6 +13,10 @@ export class MemoryRateLimiter implements RateLimiter {
   ) {}
 
   async consume(key: string, cost = 1): Promise<RateDecision> {
+    return this.consumeNow(key, cost);
+  }
+
+  consumeNow(key: string, cost = 1): RateDecision {
     const now = this.clock.now();
     const b = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
     b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);

@@ -7,4 +7,6 @@ export interface RateDecision {
 /** Token buckets keyed by subject (e.g. a user of a bot): `capacity` burst, refilled at `perSecond`. */
 export interface RateLimiter {
   consume(key: string, cost?: number): Promise<RateDecision>;
+  /** The same decision without waiting, for implementations that decide locally (undefined: use `consume`). */
+  consumeNow?(key: string, cost?: number): RateDecision;
 }

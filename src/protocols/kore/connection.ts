@@ -48,8 +48,12 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   readonly deviceId: string;
   private readonly ctx: TurnContext;
   private logger: Logger | undefined;
-  /** Frames are pre-processed in arrival order; turns are then ordered by the conversation's sequencer. */
-  private inbox: Promise<void>;
+  /**
+   * Frames are handled in arrival order: synchronously when nothing is pending, else behind the pending
+   * work (the connection's start, an undecided gate check, a session close). Turns are then ordered by the
+   * conversation's sequencer.
+   */
+  private pending: Promise<void> | undefined;
   /** Turns started from this connection and not yet finished. */
   private readonly turns = new Set<Promise<void>>();
   private attached = false;
@@ -73,7 +77,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     this.ctx = { conversation: { id: this.conversationId, botId: claims.botId, userId: claims.userId }, deviceId: claims.deviceId };
     rt.connections.add(this);
     const started = this.start();
-    this.inbox = started;
+    this.pending = this.settle(started);
     // Registered before the client can ask for its history (it does so once the socket is open).
     if (!isReconnect) rt.welcomes.expect(this.deviceId, () => started.then(() => this.welcome()));
   }
@@ -86,7 +90,26 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** The socket received a text frame. */
   receive(text: string): void {
     this.heard();
-    this.inbox = this.inbox.then(() => this.handle(text)).catch((err: unknown) => this.fail(err));
+    if (this.pending) {
+      this.pending = this.settle(this.pending.then(() => this.handle(text)));
+      return;
+    }
+    try {
+      const waiting = this.handle(text);
+      if (waiting) this.pending = this.settle(waiting);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Track pending work; once it is done (and nothing was queued behind it), frames are handled at once again. */
+  private settle(work: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = work
+      .catch((err: unknown) => this.fail(err))
+      .then(() => {
+        if (this.pending === tracked) this.pending = undefined;
+      });
+    return tracked;
   }
 
   heard(): void {
@@ -178,7 +201,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     return this.heardAt;
   }
 
-  private async handle(text: string): Promise<void> {
+  private handle(text: string): Promise<void> | void {
     if (this.closing || !this.link.open) return;
     const decoded = decodeFrame(text);
     if (decoded instanceof CoreError) return this.violation(decoded);
@@ -190,22 +213,32 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       case 'clientEvent':
         return;
       case 'closeSession':
-        await this.rt.conversations.closeSession(this.ctx);
-        return this.link.send(ackFrame(replyTo));
+        return this.rt.conversations.closeSession(this.ctx).then(() => this.link.send(ackFrame(replyTo)));
       case 'message':
         return this.message(command, replyTo);
     }
   }
 
-  private async message(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): Promise<void> {
-    try {
-      await this.rt.gate.message(this.claims.botId, this.claims.userId);
-    } catch (err) {
-      const e = toCoreError(err);
-      if (e.code === 'RATE_LIMITED') await this.rt.gate.penalize(this.claims.botId, this.claims.userId);
-      return this.refuse(e, replyTo);
+  private message(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): Promise<void> | void {
+    const { botId, userId } = this.claims;
+    const verdict = this.rt.gate.messageNow(botId, userId);
+    if (verdict === undefined) {
+      return this.rt.gate.message(botId, userId).then(
+        () => this.turn(command, replyTo),
+        (err: unknown) => this.refused(toCoreError(err), replyTo),
+      );
     }
-    // Not awaited: the sequencer keeps turns in this order, and the next frame need not wait for the bot.
+    if (verdict !== null) return this.refused(verdict, replyTo);
+    this.turn(command, replyTo);
+  }
+
+  private async refused(err: CoreError, replyTo: string | number | null): Promise<void> {
+    if (err.code === 'RATE_LIMITED') await this.rt.gate.penalize(this.claims.botId, this.claims.userId);
+    return this.refuse(err, replyTo);
+  }
+
+  /** Start the turn. Not awaited: the sequencer keeps turns in order, and the next frame need not wait for the bot. */
+  private turn(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): void {
     const turn = this.rt.conversations
       .receive(this.ctx, command.input, command.clientMessageId, (a) => this.link.send(ackFrame(replyTo, a.seq)))
       .catch((err: unknown) => {
