@@ -1,0 +1,144 @@
+/**
+ * The markdown report (.bench/latest.md and stdout), rendered from the same record that is written as
+ * JSON: a header, the closed-loop, open-loop, session-setup and group-commit tables with every Colloquy
+ * figure as a ratio to the echo of the same run, the goals, then the profiles when there are any.
+ */
+import { cellsOf, median, type Agg } from './aggregate.js';
+import { f0, f1, f2, ratio, serverName } from './format.js';
+import type { Target } from './loadgen/protocol.js';
+import type { Machine } from './machine.js';
+import type { Cell, Scenario } from './measure.js';
+import type { BenchOptions } from './options.js';
+import { formatPerf, type PerfProfile } from './profile-perf.js';
+import { formatV8Profile, type V8Profile } from './profile-v8.js';
+import type { TargetCheck } from './targets.js';
+
+/** Everything a run produced: written as .bench/<stamp>.json and .bench/latest.json. */
+export interface BenchRecord {
+  readonly started: string;
+  readonly machine: Machine;
+  readonly build: { readonly sha1: string; readonly files: number };
+  readonly options: BenchOptions;
+  readonly scenarios: Scenario[];
+  readonly aggregates: Agg[];
+  readonly targets: TargetCheck[];
+  readonly cells: Cell[];
+  readonly profile: V8Profile | undefined;
+  readonly perf: PerfProfile | undefined;
+}
+
+export function renderMarkdown(rec: BenchRecord): string {
+  return [
+    header(rec),
+    rec.cells.length ? resultTables(rec) : '',
+    rec.profile ? formatV8Profile(rec.profile) : '',
+    rec.perf ? formatPerf(rec.perf, rec.options.perfCallgraph) : '',
+  ].join('\n');
+}
+
+function header({ started, machine, build, options: opts }: BenchRecord): string {
+  return [
+    `## Colloquy vs raw \`ws\` echo — ${started}`,
+    '',
+    `Machine: ${machine.cpus}× ${machine.cpu}, ${machine.memGiB} GiB, ${machine.kernel}; Node ${machine.node}, ws ${machine.ws}${machine.bufferutil ? ` + bufferutil ${machine.bufferutil}` : ' (no bufferutil)'}, better-sqlite3 ${machine.betterSqlite3}. ` +
+      `Pinning: ${machine.pinning}. Runs: ${opts.durationMs / 1000} s, first ${opts.warmupMs / 1000} s excluded, ${opts.reps} rep(s). ` +
+      `Colloquy: SQLite synchronous=${opts.sync ?? 'full (default)'}, rate limits raised, log level warn, fresh data dir per run` +
+      `${machine.git ? `; source at ${machine.git.commit}${machine.git.dirtySrcFiles ? ` + ${machine.git.dirtySrcFiles} uncommitted file(s) under src/` : ''}` : ''}, build ${build.sha1}.`,
+    '',
+  ].join('\n');
+}
+
+/** "1.00×" for the echo row; Colloquy ÷ echo, in bold, for Colloquy's. */
+const vsEcho = (isColloquy: boolean, a: number, echo: number | undefined) => (isColloquy && echo !== undefined ? `**${ratio(a, echo)}**` : '1.00×');
+
+function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cells }: BenchRecord): string {
+  const get = (s: string, t: Target) => aggs.find((a) => a.scenario === s && a.target === t);
+  const lines: string[] = [];
+  const closed = scenarios.filter((s) => s.mode === 'closed');
+  const open = scenarios.filter((s) => s.mode === 'open');
+  if (closed.length) {
+    lines.push(
+      '### Closed loop (1 request in flight per connection)',
+      '',
+      'msg/s = completed request→bot_response round trips per second (median of reps [min–max]); latency in ms (median over reps); ' +
+        'CPU µs/msg = server CPU (utime+stime) per round trip; "×echo" = Colloquy ÷ raw ws echo of the same run.',
+      '',
+      '| conns | server | msg/s | ×echo | p50 ms | p95 ms | p99 ms | max ms | server CPU % | CPU µs/msg | ×echo | loadgen CPU % | peak RSS MiB | idle KiB/conn | setup sessions/s | errors | other CPU % (max) | reps |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of closed) {
+      const e = get(s.name, 'echo');
+      for (const t of opts.targets) {
+        const a = get(s.name, t);
+        if (!a) continue;
+        const isC = t === 'colloquy';
+        lines.push(
+          `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(isC, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+        );
+      }
+      const c = get(s.name, 'colloquy');
+      if (c && e) {
+        lines.push(
+          `| ${s.connections} | *Colloquy ÷ echo* | *${ratio(c.msgPerSec, e.msgPerSec)}* | | *${ratio(c.p50, e.p50)}* | *${ratio(c.p95, e.p95)}* | *${ratio(c.p99, e.p99)}* | *${ratio(c.max, e.max)}* | *${ratio(c.serverCpuPct, e.serverCpuPct)}* | *${ratio(c.cpuUsPerMsg, e.cpuUsPerMsg)}* | | *${ratio(c.loadgenCpuPct, e.loadgenCpuPct)}* | *${ratio(c.peakRssMiB, e.peakRssMiB)}* | *${ratio(c.idleKiBPerConn, e.idleKiBPerConn)}* | *${ratio(c.setupPerSec, e.setupPerSec)}* | | | |`,
+        );
+      }
+    }
+    lines.push('');
+  }
+  if (open.length) {
+    lines.push(
+      '### Open loop (fixed aggregate rate, round-robin; latency from the *scheduled* send time)',
+      '',
+      '| offered msg/s | conns | server | achieved msg/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | p99 ×echo | server CPU % | CPU µs/msg | ×echo | timeouts | errors | other CPU % (max) | reps |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of open) {
+      const e = get(s.name, 'echo');
+      for (const t of opts.targets) {
+        const a = get(s.name, t);
+        if (!a) continue;
+        const isC = t === 'colloquy';
+        lines.push(
+          `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(isC, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+        );
+      }
+    }
+    lines.push('');
+  }
+  lines.push(
+    '### Session setup (bounded concurrency; Colloquy: mint JWT → jwtgrant → rtm/start → WebSocket → bot_active; echo: WebSocket open)',
+    '',
+    `${opts.setupConcurrency} sessions in flight; the warm-up batch (10 %, at most 100) is not counted. Idle KiB/session = server RSS growth after a forced GC / sessions (only shown from 1000 sessions up).`,
+    '',
+    '| scenario | server | sessions/s | ×echo | p50 ms | p99 ms | server CPU % | server CPU µs/session | idle KiB/session |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...aggs.map((a) => {
+      const e = get(a.scenario, 'echo');
+      const p50 = median(cellsOf(cells, a).map((c) => c.setup.latencyMs.p50));
+      return `| ${a.scenario} | ${serverName(a.target)} | ${f0(a.setupPerSec)} | ${a.target === 'colloquy' && e ? ratio(a.setupPerSec, e.setupPerSec) : '1.00×'} | ${f1(p50)} | ${f1(a.setupP99Ms)} | ${f0(a.setupServerCpuPct)} | ${f0(a.setupCpuUsPerSession)} | ${f2(a.idleKiBPerConn)} |`;
+    }),
+    '',
+  );
+  const withStore = aggs.filter((a) => a.store);
+  if (withStore.length) {
+    lines.push(
+      '### Colloquy group commit in the measured window (from its /metrics histograms)',
+      '',
+      'Per round trip: write/read system calls and bytes that reached the block device, from /proc/<pid>/io (echo for comparison).',
+      '',
+      '| scenario | msg/s | commits/s | appends per commit | ms per commit | % of wall time in COMMIT batches | write syscalls / msg | read syscalls / msg | disk bytes / msg | echo: write / read syscalls per msg |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...withStore.map((a) => {
+        const e = get(a.scenario, 'echo');
+        return `| ${a.scenario} | ${f0(a.msgPerSec)} | ${f0(a.store!.commitsPerSec)} | ${f1(a.store!.meanBatch)} | ${f2(a.store!.meanCommitMs)} | ${f0(a.store!.commitWallPct)} | ${f2(a.io?.writeSyscalls ?? NaN)} | ${f2(a.io?.readSyscalls ?? NaN)} | ${f0(a.io?.storageWriteBytes ?? NaN)} | ${e?.io ? `${f2(e.io.writeSyscalls)} / ${f2(e.io.readSyscalls)}` : '–'} |`;
+      }),
+      '',
+    );
+  }
+  if (targets.length) {
+    lines.push('### Targets (issue; 2 cores, server and generator pinned apart, embedded default store)', '', '| target | goal | measured | verdict |', '|---|---|---|---|');
+    for (const t of targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.pass ? 'met' : `**missed** (${t.miss})`} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
