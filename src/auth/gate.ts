@@ -7,7 +7,11 @@ import type { RateLimiter } from '../core/ports/rate-limiter.js';
 export interface GateSettings {
   /** How long a rate-limited user is refused new connections. */
   readonly penaltyMs: number;
-  /** How long a "may talk" verdict is reused before the directory is asked again. */
+  /**
+   * How long a verdict is reused before the directory is asked again. The node also calls `forget` when
+   * the directory reports a change, so this is only a safety net; each verdict's lifetime is spread over
+   * ±25 % so that the users who connected together are not all re-checked in the same instant.
+   */
   readonly cacheMs: number;
 }
 
@@ -15,8 +19,8 @@ type Verdict = { readonly until: number; readonly error: CoreError | null };
 
 /**
  * Who may talk to which bot, right now: suspended bots, blocked users, rate limits and the penalty
- * that follows a rate-limit disconnect. Verdicts are cached briefly so the per-message check is cheap;
- * a block therefore takes effect within `cacheMs`.
+ * that follows a rate-limit disconnect. Verdicts are cached so the per-message check is cheap; the node
+ * calls `forget` when tenancy changes, and a verdict is asked again after at most 1.25 × `cacheMs` anyway.
  */
 export class Gate {
   private readonly verdicts = new Map<string, Verdict>();
@@ -41,7 +45,8 @@ export class Gate {
     const error = await this.evaluate(botId, userId);
     if (this.verdicts.size > 50_000) this.verdicts.clear();
     // A penalty has its own expiry; only standing verdicts (allowed, blocked, suspended) are cached.
-    if (error?.code !== 'RATE_LIMITED') this.verdicts.set(key, { until: now + this.settings.cacheMs, error });
+    const lifetime = this.settings.cacheMs * (0.75 + Math.random() / 2);
+    if (error?.code !== 'RATE_LIMITED') this.verdicts.set(key, { until: now + lifetime, error });
     if (error) throw error;
   }
 

@@ -54,13 +54,14 @@ export interface ColloquyNode {
 
 export const databasePath = (dataDir: string): string => join(dataDir, 'colloquy.db');
 
-function openStore(config: Config, metrics: Metrics): { store: ConversationStore; tenancy: SqliteTenancy; close: () => void } {
+function openStore(config: Config, metrics: Metrics): { store: ConversationStore; tenancy: SqliteTenancy; close: () => Promise<void> } {
   const s = config.settings;
   if (s.store === 'sqlite') {
     const unlock = lockDataDir(s.dataDir);
+    const path = databasePath(s.dataDir);
     let db;
     try {
-      db = openDatabase(databasePath(s.dataDir), { synchronous: s.sqliteSynchronous });
+      db = openDatabase(path, { synchronous: s.sqliteSynchronous });
     } catch (err) {
       unlock();
       throw err;
@@ -70,11 +71,15 @@ function openStore(config: Config, metrics: Metrics): { store: ConversationStore
       metrics.storeBatch.observe(size);
       metrics.storeCommitSeconds.observe(ms / 1000);
     };
-    return { store, tenancy: new SqliteTenancy(db), close: unlock };
+    return {
+      store,
+      tenancy: new SqliteTenancy(db),
+      close: async () => unlock(),
+    };
   }
   if (s.store === 'memory') {
     const db = openDatabase(':memory:', { synchronous: 'normal' });
-    return { store: new MemoryStore(), tenancy: new SqliteTenancy(db), close: () => db.close() };
+    return { store: new MemoryStore(), tenancy: new SqliteTenancy(db), close: async () => void db.close() };
   }
   throw new ConfigError([`COLLOQUY_STORE: "${s.store}" is not supported (use sqlite or memory)`]);
 }
@@ -87,7 +92,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   if (!options.bus && s.bus !== 'memory') throw new ConfigError([`COLLOQUY_BUS: "${s.bus}" is not supported (use memory)`]);
   const nodeId = `n-${newSecret(6)}`;
   const metrics = new Metrics();
-  const { store, tenancy, close: closeTenancy } = openStore(config, metrics);
+  const { store, tenancy, close: closeStore } = openStore(config, metrics);
   const bus = options.bus ?? new MemoryBus();
   const sequencer = new MemorySequencer();
   const ephemeral = new MemoryEphemeralStore(clock);
@@ -100,7 +105,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   );
   const gate = new Gate(directory, ephemeral, new MemoryRateLimiter(s.rateLimitBurst, s.rateLimitPerSec, clock), clock, {
     penaltyMs: s.rateLimitPenaltySec * 1000,
-    cacheMs: 2000,
+    cacheMs: 60_000,
   });
   const tokens = new AccessTokens(serverSecret(s.secret, s.dataDir), s.accessTokenTtlSec * 1000, clock);
   const tickets = new Tickets(ephemeral, s.ticketTtlSec * 1000);
@@ -192,9 +197,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     conversations.stop();
     await app.close();
     await store.close();
+    await closeStore();
     if (!options.bus) await bus.close();
     await ephemeral.close();
-    closeTenancy();
     log.info('server.stopped');
   };
   return {

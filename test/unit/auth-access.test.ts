@@ -162,12 +162,20 @@ describe('gate', () => {
     expect(await refusal(gate.admit('st-1', 'u-blocked'))).toMatchObject({ code: 'USER_BLOCKED', close: 1008 });
   });
 
-  test('a block takes effect once the cached verdict expires', async () => {
+  test('a block takes effect once the cached verdict expires (its lifetime is spread up to 1.25 × cacheMs)', async () => {
     const { clock, gate, directory } = setup();
     await gate.admit('st-1', 'u-1');
     directory.blocked.add('st-1|u-1');
     await expect(gate.admit('st-1', 'u-1')).resolves.toBeUndefined();
-    clock.advance(5_000);
+    clock.advance(5_000 * 1.25 + 1);
+    expect(await refusal(gate.admit('st-1', 'u-1'))).toMatchObject({ code: 'USER_BLOCKED' });
+  });
+
+  test('forget drops cached verdicts at once (the node calls it when tenancy changes)', async () => {
+    const { gate, directory } = setup();
+    await gate.admit('st-1', 'u-1');
+    directory.blocked.add('st-1|u-1');
+    gate.forget();
     expect(await refusal(gate.admit('st-1', 'u-1'))).toMatchObject({ code: 'USER_BLOCKED' });
   });
 

@@ -24,17 +24,21 @@ function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): strin
 
 /**
  * The part of a `bot_response` that is the same for every connection, built once per entry: a message
- * fanned out to several windows is serialised once. (Entries are immutable once stored.)
+ * fanned out to several windows is serialised once. The memo holds only the most recent entries (a
+ * fan-out encodes an entry for all its connections at once), and holds them strongly: a WeakMap keyed by
+ * every entry would cost the garbage collector far more than it saves.
  */
-const sharedParts = new WeakMap<Entry, string>();
+const recentParts = new Map<Entry, string>();
+const RECENT_PARTS = 64;
 function botResponseParts(entry: Entry & { body: { kind: 'bot_message' } }): string {
-  let parts = sharedParts.get(entry);
+  let parts = recentParts.get(entry);
   if (parts === undefined) {
     const id = q(entry.id);
     parts =
       `"message":[${messageElement(entry)}],"messageId":${id},"createdOn":"${new Date(entry.at).toISOString()}",` +
       `"timestamp":${entry.at},"key":${id}${entry.sessionId !== undefined ? `,"sessionId":${q(entry.sessionId)}` : ''},"seq":${entry.seq}`;
-    sharedParts.set(entry, parts);
+    recentParts.set(entry, parts);
+    if (recentParts.size > RECENT_PARTS) recentParts.delete(recentParts.keys().next().value!);
   }
   return parts;
 }

@@ -9,23 +9,23 @@ import { DEDUPE_WINDOW } from '../../core/ports/store.js';
 export const ORIGIN_WINDOW = DEDUPE_WINDOW;
 
 export class OriginRing {
-  private readonly hashes = new Uint32Array(ORIGIN_WINDOW);
-  private readonly seqs = new Float64Array(ORIGIN_WINDOW);
+  /** Plain arrays (on the JS heap, grown as needed): a ring per cached conversation must stay cheap. */
+  private readonly hashes: number[] = [];
+  private readonly seqs: number[] = [];
   private next = 0;
-  private filled = 0;
 
   add(hash: number, seq: number): void {
     this.hashes[this.next] = hash;
     this.seqs[this.next] = seq;
     this.next = (this.next + 1) % ORIGIN_WINDOW;
-    if (this.filled < ORIGIN_WINDOW) this.filled += 1;
   }
 
   /** Seqs whose origin hash is `hash`, newest first. */
   candidates(hash: number): number[] {
     const out: number[] = [];
-    for (let i = 1; i <= this.filled; i++) {
-      const k = (this.next - i + ORIGIN_WINDOW) % ORIGIN_WINDOW;
+    const n = this.hashes.length;
+    for (let i = 1; i <= n; i++) {
+      const k = (this.next - i + n) % n;
       if (this.hashes[k] === hash) out.push(this.seqs[k]!);
     }
     return out;

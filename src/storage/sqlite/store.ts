@@ -1,6 +1,7 @@
 import type { ConversationRef, Entry, NewEntry, StateSnapshot } from '../../core/model.js';
 import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../../core/ports/store.js';
 import type { Db } from './database.js';
+import { batchTransaction, type ConvWrite, type WriteResult } from './writer.js';
 import { ORIGIN_WINDOW, OriginRing, originHash } from './origins.js';
 import { RowCache, decodeAppend, emptyRow, encodeAppend, isMessage, originKey, type AppendRow, type ConvRow } from './rows.js';
 
@@ -36,7 +37,26 @@ const placed = (e: NewEntry, seq: number, conversationId: string): Entry => ({
 
 type Outcome = { readonly result: AppendResult } | { readonly error: unknown };
 
+function settle(batch: readonly PendingAppend[], outcomes: readonly Outcome[]): void {
+  for (let i = 0; i < batch.length; i++) {
+    const o = outcomes[i]!;
+    if ('result' in o) batch[i]!.resolve(o.result);
+    else batch[i]!.reject(o.error);
+  }
+}
+
+const toWrite = (t: Touched): ConvWrite => ({
+  id: t.row.ref.id,
+  botId: t.row.ref.botId,
+  userId: t.row.ref.userId,
+  no: t.row.no,
+  row: t.rowChanged || t.row.no === 0 ? { version: t.row.version, fence: t.row.fence, state: t.row.state } : null,
+  appends: t.appends.map((a) => [a.lastSeq, a.lastMsg, a.data] as const),
+});
+
 const CACHE_ROWS = 50_000;
+/** Least time between the starts of two commits (see `schedule`). */
+const COMMIT_SPACING_MS = 2;
 
 /**
  * {@link ConversationStore} on SQLite (better-sqlite3, WAL).
@@ -56,11 +76,13 @@ export class SqliteStore implements ConversationStore {
   private closed = false;
   private readonly cache = new RowCache(CACHE_ROWS);
   private readonly stmt;
-  private readonly write;
+  private readonly commit: (batch: readonly ConvWrite[]) => WriteResult;
+  private lastCommitAt = -Infinity;
   /** Observed batch sizes and commit durations, for metrics. */
   onBatch: ((size: number, ms: number) => void) | undefined;
 
   constructor(private readonly db: Db) {
+    this.commit = batchTransaction(db);
     const cols = 'last_seq, last_msg, data';
     this.stmt = {
       row: db.prepare<[string], { no: number; bot_id: string; user_id: string; version: number; fence: number; state: string }>(
@@ -70,42 +92,39 @@ export class SqliteStore implements ConversationStore {
       containing: db.prepare<[number, number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1`),
       since: db.prepare<[number, number, number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? AND last_seq > ? ORDER BY last_seq LIMIT ?`),
       newestFirst: db.prepare<[number], AppendRow>(`SELECT ${cols} FROM appends WHERE conv = ? ORDER BY last_seq DESC`),
-      insertRow: db.prepare<[string, string, string, number, number, string]>(
-        'INSERT INTO conversations (id, bot_id, user_id, version, fence, state) VALUES (?, ?, ?, ?, ?, ?) RETURNING no',
-      ),
-      updateRow: db.prepare('UPDATE conversations SET version = ?, fence = ?, state = ? WHERE no = ?'),
-      insertAppend: db.prepare('INSERT INTO appends (conv, last_seq, last_msg, data) VALUES (?, ?, ?, ?)'),
     };
-    this.write = db.transaction((touched: Iterable<Touched>) => {
-      for (const t of touched) {
-        const r = t.row;
-        let no = r.no;
-        if (no === 0) no = (this.stmt.insertRow.get(r.ref.id, r.ref.botId, r.ref.userId, r.version, r.fence, r.state) as { no: number }).no;
-        else if (t.rowChanged) this.stmt.updateRow.run(r.version, r.fence, r.state, no);
-        for (const a of t.appends) this.stmt.insertAppend.run(no, a.lastSeq, a.lastMsg, a.data);
-        t.row = { ...r, no };
-      }
-    });
   }
 
   append(ref: ConversationRef, entries: readonly NewEntry[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ ref, entries, options, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (!this.scheduled) this.schedule();
     });
   }
 
+  /**
+   * Commit at the end of this turn of the event loop — unless the last commit was less than
+   * {@link COMMIT_SPACING_MS} ago: then wait out the rest of that interval, so that under a steady load
+   * commits (and their fsyncs) stay few and batches grow, while a lone message is never delayed.
+   */
+  private schedule(): void {
+    this.scheduled = true;
+    const wait = this.lastCommitAt + COMMIT_SPACING_MS - performance.now();
+    if (wait <= 0) setImmediate(this.flushNow);
+    else setTimeout(this.flushNow, wait);
+  }
+
+  private readonly flushNow = () => this.flush();
+
   private flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    this.scheduled = false;
-    if (batch.length === 0) return;
     const started = performance.now();
-    // Decide every append against the conversations as this batch leaves them, before writing anything:
+    this.lastCommitAt = started;
+    // Decide every append against the conversations as the last commit left them, before writing anything:
     // a refused or failing append (e.g. state that cannot be encoded) then writes nothing and fails alone.
     const touched = new Map<string, Touched>();
     const outcomes: Outcome[] = batch.map((op) => {
@@ -115,24 +134,24 @@ export class SqliteStore implements ConversationStore {
         return { error };
       }
     });
-    try {
-      if (touched.size > 0) this.write.immediate(touched.values());
-    } catch (err) {
-      // The transaction failed (disk full, I/O error): nothing of the batch is stored.
-      for (const id of touched.keys()) this.cache.delete(id);
-      for (const op of batch) op.reject(err);
-      return;
-    }
-    for (const [id, t] of touched) {
-      for (const [hash, seq] of t.origins) t.row.origins.add(hash, seq);
-      this.cache.set(id, t.row);
+    if (touched.size > 0) {
+      let nos: WriteResult;
+      try {
+        nos = this.commit([...touched.values()].map(toWrite));
+      } catch (err) {
+        // The commit failed (disk full, I/O error): nothing of the batch is stored.
+        for (const id of touched.keys()) this.cache.delete(id);
+        for (const op of batch) op.reject(err);
+        return;
+      }
+      let i = 0;
+      for (const [id, t] of touched) {
+        for (const [hash, seq] of t.origins) t.row.origins.add(hash, seq);
+        this.cache.set(id, { ...t.row, no: nos[i++]! });
+      }
     }
     this.onBatch?.(batch.length, performance.now() - started);
-    for (let i = 0; i < batch.length; i++) {
-      const o = outcomes[i]!;
-      if ('result' in o) batch[i]!.resolve(o.result);
-      else batch[i]!.reject(o.error);
-    }
+    settle(batch, outcomes);
   }
 
   private plan(op: PendingAppend, touched: Map<string, Touched>): AppendResult {
@@ -270,10 +289,11 @@ export class SqliteStore implements ConversationStore {
     return this.queue.length;
   }
 
+  /** Commit what is queued, then close. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.queue.length > 0) this.flush();
+    this.flush();
     this.db.close();
   }
 }
