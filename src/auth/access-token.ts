@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { CoreError } from '../core/errors.js';
+import { hmacKey, type HmacKey } from './keys.js';
 import type { Clock } from '../core/ports/clock.js';
 
 /** What an access token stands for: one device (page session) of one user talking to one bot. */
@@ -25,14 +26,15 @@ const ISSUER = 'colloquy';
  * without shared state.
  */
 export class AccessTokens {
-  private readonly key: Uint8Array;
+  /** Imported once: handing jose the raw bytes would import a key for every token. */
+  private readonly key: Promise<HmacKey>;
 
   constructor(
     secret: string,
     private readonly ttlMs: number,
     private readonly clock: Clock,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = hmacKey(secret, 'HS256');
   }
 
   async issue(claims: AccessClaims): Promise<IssuedToken> {
@@ -44,7 +46,7 @@ export class AccessTokens {
       .setSubject(claims.userId)
       .setIssuedAt(Math.floor(issuedAt / 1000))
       .setExpirationTime(Math.floor(expiresAt / 1000))
-      .sign(this.key);
+      .sign(await this.key);
     return { token, issuedAt, expiresAt };
   }
 
@@ -52,7 +54,7 @@ export class AccessTokens {
   async verify(token: string | undefined): Promise<AccessClaims> {
     if (!token) throw new CoreError('UNAUTHORIZED');
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         issuer: ISSUER,
         algorithms: ['HS256'],
         currentDate: new Date(this.clock.now()),

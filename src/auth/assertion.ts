@@ -3,6 +3,7 @@ import { CoreError } from '../core/errors.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { AppRecord, Directory, JwtAlgorithm } from '../core/ports/directory.js';
 import type { EphemeralStore } from '../core/ports/ephemeral.js';
+import { hmacKey } from './keys.js';
 
 const SUPPORTED: ReadonlySet<string> = new Set<JwtAlgorithm>(['HS256', 'HS512', 'RS256', 'RS512']);
 const SKEW_MS = 60_000;
@@ -87,10 +88,27 @@ export class AssertionVerifier {
   }
 }
 
-async function keyFor(app: AppRecord, alg: JwtAlgorithm): Promise<Uint8Array | Awaited<ReturnType<typeof importSPKI>>> {
+type VerifyKey = Awaited<ReturnType<typeof importSPKI>>;
+
+/** Keys by app and algorithm, imported once (apps never change their key; a new key is a new app). */
+const keys = new Map<string, Promise<VerifyKey>>();
+
+function keyFor(app: AppRecord, alg: JwtAlgorithm): Promise<VerifyKey> {
+  const id = `${app.clientId}|${alg}`;
+  let key = keys.get(id);
+  if (!key) {
+    key = importKeyFor(app, alg);
+    key.catch(() => keys.delete(id));
+    if (keys.size > 10_000) keys.clear();
+    keys.set(id, key);
+  }
+  return key;
+}
+
+async function importKeyFor(app: AppRecord, alg: JwtAlgorithm): Promise<VerifyKey> {
   if (alg.startsWith('HS')) {
     if (!app.clientSecret) throw new CoreError('ALGORITHM_NOT_ALLOWED');
-    return new TextEncoder().encode(app.clientSecret);
+    return (await hmacKey(app.clientSecret, alg as 'HS256' | 'HS512')) as VerifyKey;
   }
   if (!app.publicKey) throw new CoreError('ALGORITHM_NOT_ALLOWED');
   try {
