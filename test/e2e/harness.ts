@@ -4,6 +4,7 @@ import { createServer as createTcpServer, connect, type Server as TcpServer, typ
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page, type Request, type Response, type WebSocket as PwWebSocket } from 'playwright-core';
 import { mintDevJwt } from '../../src/auth/dev-jwt.js';
+import type { DemoPageConfig } from '../../src/gateway/demo.js';
 import { CHROMIUM } from '../support/services.js';
 
 /**
@@ -32,16 +33,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-export interface PageConfig {
-  /** The API base the SDK calls (`koreAPIUrl`), ending in `/api/`. */
-  readonly apiUrl: string;
-  /** The JWT service (`JWTUrl`). */
-  readonly jwtUrl: string;
-  readonly botId: string;
-  readonly botName: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
+/** What the demo page is told (the same shape the server's own demo page gets). */
+export type PageConfig = DemoPageConfig;
 
 /** The customer's own JWT service (what `JWTUrl` points at in production), served by the site at `POST /sts`. */
 export interface SiteSts {

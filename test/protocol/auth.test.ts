@@ -22,6 +22,7 @@ import {
   rtmStart,
   signJwt,
   uniqueIdentity,
+  ISO,
 } from './helpers.js';
 
 let server: TestServer;
@@ -29,8 +30,6 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.stop());
-
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 describe('a valid assertion', () => {
   test.each(['/api/', '/api/1.1/'])('answers 200 with exactly the seed\'s fields under %s', async (prefix) => {

@@ -22,6 +22,7 @@ import {
   logFrames,
   nextClientId,
   uniqueIdentity,
+  ISO,
 } from './helpers.js';
 
 let server: TestServer;
@@ -29,8 +30,6 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.stop());
-
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /** A fresh user on a socket that will not get a welcome (so every bot_response is an answer). */
 async function fresh(tag = 'frames'): Promise<{ client: KoreClient; socket: KoreSocket }> {

@@ -205,3 +205,6 @@ export async function fullHistory(client: KoreClient, pageSize = 100): Promise<F
 
 export const historyText = (m: Frame): string => m['components'][0].data.text;
 export const incomingTexts = (ms: readonly Frame[]) => ms.filter((m) => m['type'] === 'incoming').map(historyText);
+
+/** An ISO-8601 UTC timestamp, as `createdOn`, `expiresDate` and `issuedDate` carry. */
+export const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;

@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KoreClient, KoreSocket, getJson, type Frame } from '../support/kore-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { DEMO_BOT_ID, chat, expectKoreError, fullHistory, history, historyText, isType, uniqueIdentity } from './helpers.js';
-
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+import { ISO, DEMO_BOT_ID, chat, expectKoreError, fullHistory, history, historyText, isType, uniqueIdentity } from './helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
