@@ -24,5 +24,4 @@ export const newDeviceId = (): string => `d-${randomBytes(12).toString('base64ur
 export const newConnectionId = (): string => randomBytes(9).toString('base64url');
 /** Unguessable one-time secret (connect tickets, client secrets). */
 export const newSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');
-export const newBotId = (): string => `st-${randomUUID()}`;
 export const newClientId = (): string => `cs-${randomUUID()}`;

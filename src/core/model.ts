@@ -18,11 +18,6 @@ export interface ConversationRef {
   readonly userId: string;
 }
 
-/** A device is one client installation or page session (one access token); it may hold several connections. */
-export interface Device {
-  readonly id: string;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Message content: channel-neutral. Protocol encoders degrade what their channel cannot render.
 
@@ -128,6 +123,3 @@ export interface StateSnapshot {
   /** Time of the last append, epoch ms; 0 when empty. */
   readonly lastAt: number;
 }
-
-export const isUserMessage = (e: NewEntry): e is NewEntry & { body: { kind: 'user_message'; input: UserInput } } =>
-  e.body.kind === 'user_message';

@@ -40,11 +40,6 @@ export class MemorySequencer implements Sequencer {
     return result;
   }
 
-  /** Number of keys with queued or running work (for tests and metrics). */
-  get activeKeys(): number {
-    return this.queues.size;
-  }
-
   /** Resolves once nothing runs or waits (shutdown drains turns with it). */
   close(): Promise<void> {
     if (this.queues.size === 0) return Promise.resolve();
