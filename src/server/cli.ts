@@ -8,7 +8,8 @@ import { openDatabase } from '../storage/sqlite/database.js';
 import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { ConfiguredDirectory } from './directory.js';
-import { databasePath, startNode } from './node.js';
+import { databasePath } from './engines.js';
+import { startNode } from './node.js';
 
 const USAGE = `Usage: colloquy <command> [options]
 

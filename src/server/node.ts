@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { AccessTokens } from '../auth/access-token.js';
 import { AssertionVerifier } from '../auth/assertion.js';
@@ -7,16 +6,9 @@ import { Tickets } from '../auth/tickets.js';
 import { ConversationService } from '../core/conversation/service.js';
 import { Hub } from '../core/fanout/hub.js';
 import { newSecret } from '../core/ids.js';
-import { MemoryBus } from '../core/memory/bus.js';
 import { systemClock } from '../core/memory/clock.js';
-import { MemoryEphemeralStore } from '../core/memory/ephemeral.js';
-import { MemoryRateLimiter } from '../core/memory/rate-limiter.js';
-import { MemorySequencer } from '../core/memory/sequencer.js';
-import { MemoryStore } from '../core/memory/store.js';
 import type { Bus } from '../core/ports/bus.js';
 import type { Clock } from '../core/ports/clock.js';
-import type { ConversationStore } from '../core/ports/store.js';
-import { DemoBot } from '../dialog/demo-bot.js';
 import { registerDemo } from '../gateway/demo.js';
 import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
@@ -26,12 +18,10 @@ import { koreRoutes } from '../protocols/kore/http.js';
 import { KoreConnections } from '../protocols/kore/registry.js';
 import { koreSocketRoute } from '../protocols/kore/socket.js';
 import { WelcomeGate } from '../protocols/kore/welcomes.js';
-import { openDatabase } from '../storage/sqlite/database.js';
-import { SqliteStore } from '../storage/sqlite/store.js';
-import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
-import { ConfigError, type Config } from './config/load.js';
+import type { Config } from './config/load.js';
+import { createBots } from './bots.js';
+import { createEngines } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
-import { lockDataDir } from './lock.js';
 import { createLogger } from './logger.js';
 import { serverSecret } from './secret.js';
 
@@ -52,58 +42,23 @@ export interface ColloquyNode {
   close(): Promise<void>;
 }
 
-export const databasePath = (dataDir: string): string => join(dataDir, 'colloquy.db');
-
-function openStore(config: Config, metrics: Metrics): { store: ConversationStore; tenancy: SqliteTenancy; close: () => Promise<void> } {
-  const s = config.settings;
-  if (s.store === 'sqlite') {
-    const unlock = lockDataDir(s.dataDir);
-    const path = databasePath(s.dataDir);
-    let db;
-    try {
-      db = openDatabase(path, { synchronous: s.sqliteSynchronous });
-    } catch (err) {
-      unlock();
-      throw err;
-    }
-    const store = new SqliteStore(db);
-    store.onBatch = (size, ms) => {
-      metrics.storeBatch.observe(size);
-      metrics.storeCommitSeconds.observe(ms / 1000);
-    };
-    return {
-      store,
-      tenancy: new SqliteTenancy(db),
-      close: async () => unlock(),
-    };
-  }
-  if (s.store === 'memory') {
-    const db = openDatabase(':memory:', { synchronous: 'normal' });
-    return { store: new MemoryStore(), tenancy: new SqliteTenancy(db), close: async () => void db.close() };
-  }
-  throw new ConfigError([`COLLOQUY_STORE: "${s.store}" is not supported (use sqlite or memory)`]);
-}
-
 /** The composition root: build every component from the configuration and start serving. */
 export async function startNode(config: Config, options: NodeOptions = {}): Promise<ColloquyNode> {
   const s = config.settings;
   const log = options.log ?? createLogger(s.logLevel);
   const clock = options.clock ?? systemClock;
-  if (!options.bus && s.bus !== 'memory') throw new ConfigError([`COLLOQUY_BUS: "${s.bus}" is not supported (use memory)`]);
   const nodeId = `n-${newSecret(6)}`;
   const metrics = new Metrics();
-  const { store, tenancy, close: closeStore } = openStore(config, metrics);
-  const bus = options.bus ?? new MemoryBus();
-  const sequencer = new MemorySequencer();
-  const ephemeral = new MemoryEphemeralStore(clock);
+  const engines = createEngines(config, { clock, metrics, ...(options.bus ? { bus: options.bus } : {}) });
+  const { store, tenancy, bus, sequencer, ephemeral } = engines;
   const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy);
   const hub = new Hub(nodeId, store, bus, log);
-  const demoBot = new DemoBot();
+  const bots = createBots(config);
   const conversations = new ConversationService(
-    { store, sequencer, hub, botFor: () => demoBot, clock, log },
+    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log },
     { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000 },
   );
-  const gate = new Gate(directory, ephemeral, new MemoryRateLimiter(s.rateLimitBurst, s.rateLimitPerSec, clock), clock, {
+  const gate = new Gate(directory, ephemeral, engines.rateLimiter, clock, {
     penaltyMs: s.rateLimitPenaltySec * 1000,
     cacheMs: 60_000,
   });
@@ -196,10 +151,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     await sockets.closeAll(Math.min(2000, s.shutdownGraceMs));
     conversations.stop();
     await app.close();
-    await store.close();
-    await closeStore();
-    if (!options.bus) await bus.close();
-    await ephemeral.close();
+    await engines.close();
     log.info('server.stopped');
   };
   return {
