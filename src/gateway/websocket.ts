@@ -20,6 +20,10 @@ export interface SocketSettings {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable', 500: 'Internal Server Error' };
 
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 /** Refuse an upgrade with a JSON body in the Kore error shape; no socket is created. */
 function refuse(socket: Duplex, err: CoreError): void {
   const body = JSON.stringify({ errors: [{ msg: err.message, code: err.code }] });
@@ -70,7 +74,9 @@ export class SocketGateway {
 
   /** `server.on('upgrade', …)` handler. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // A shared listener: a closure here would keep this whole scope (the request, its URL) alive as long
+    // as the socket lives.
+    socket.on('error', destroySocket);
     if (this.draining) return this.refuseWith(socket, new CoreError('SHUTTING_DOWN'));
     let url: URL;
     try {
