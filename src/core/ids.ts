@@ -18,7 +18,13 @@ export const userIdFor = (identity: string): string => `u-${uuidV5(`user:${ident
 /** One conversation per (bot, user): derived, so any node finds it without a lookup. */
 export const conversationIdFor = (botId: string, userId: string): string => `c-${uuidV5(`conv:${botId}:${userId}`)}`;
 
-export const newMessageId = (): string => `ms-${randomUUID()}`;
+/**
+ * Message ids: unique across nodes and restarts (a random per-process prefix, 72 bits) and cheap to make
+ * (a counter), since every entry gets one. Only `[A-Za-z0-9_-]`, as the Kore Web SDK puts them in selectors.
+ */
+const MESSAGE_ID_PREFIX = `ms-${randomBytes(9).toString('base64url')}-`;
+let messageCounter = 0;
+export const newMessageId = (): string => MESSAGE_ID_PREFIX + (++messageCounter).toString(36);
 export const newSessionId = (): string => randomBytes(12).toString('hex');
 export const newDeviceId = (): string => `d-${randomBytes(12).toString('base64url')}`;
 export const newConnectionId = (): string => randomBytes(9).toString('base64url');
