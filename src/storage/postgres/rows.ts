@@ -1,0 +1,109 @@
+import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
+import { DEDUPE_WINDOW } from '../../core/ports/store.js';
+
+/** The dedupe key of a user-originated entry: device + the client's own message id. */
+export const originKey = (e: Pick<NewEntry, 'origin'>): string | null =>
+  e.origin?.clientMessageId !== undefined ? `${e.origin.deviceId}\u0000${e.origin.clientMessageId}` : null;
+
+export const isMessage = (e: { readonly body: NewEntry['body'] }): boolean => e.body.kind === 'user_message' || e.body.kind === 'bot_message';
+
+/**
+ * The newest {@link DEDUPE_WINDOW} origins of a conversation with their seqs, newest last. Keys are kept
+ * whole (no hashing): a match needs no confirming read. Immutable: `with` returns a new window.
+ */
+export class OriginWindow {
+  static readonly EMPTY = new OriginWindow([]);
+
+  private constructor(private readonly items: readonly (readonly [key: string, seq: number])[]) {}
+
+  find(key: string): number | undefined {
+    for (let i = this.items.length - 1; i >= 0; i--) if (this.items[i]![0] === key) return this.items[i]![1];
+    return undefined;
+  }
+
+  with(added: readonly (readonly [string, number])[]): OriginWindow {
+    if (added.length === 0) return this;
+    const all = [...this.items, ...added];
+    return new OriginWindow(all.length > DEDUPE_WINDOW ? all.slice(all.length - DEDUPE_WINDOW) : all);
+  }
+}
+
+/**
+ * A conversation as this process last saw it in the database: the row plus what is derived from its newest
+ * appends. Only a hint: every write is checked against the database (head, version, fence) and every
+ * `getState` asks whether anything changed, so another node's writes are never missed.
+ */
+export interface ConvRow {
+  /** 0 when the conversation has no row yet. */
+  readonly no: number;
+  readonly ref: ConversationRef;
+  readonly head: number;
+  readonly messages: number;
+  readonly lastAt: number;
+  readonly version: number;
+  readonly fence: number;
+  /** The state as stored (JSON) and parsed. */
+  readonly state: string;
+  readonly value: ConversationState;
+  readonly origins: OriginWindow;
+}
+
+export const emptyRow = (ref: ConversationRef): ConvRow => ({
+  no: 0,
+  ref,
+  head: 0,
+  messages: 0,
+  lastAt: 0,
+  version: 0,
+  fence: 0,
+  state: '{}',
+  value: {},
+  origins: OriginWindow.EMPTY,
+});
+
+/** One stored append: its entries (as the core wrote them, JSON), the last one having `last_seq`. */
+export interface AppendRow {
+  readonly last_seq: number;
+  /** The conversation's message count after this append. */
+  readonly last_msg: number;
+  readonly data: string;
+}
+
+export const encodeAppend = (entries: readonly NewEntry[]): string => JSON.stringify(entries);
+
+/** The entries of a stored append, with their seq. */
+export function decodeAppend(row: Pick<AppendRow, 'last_seq' | 'data'>, conversationId: string): Entry[] {
+  const stored = JSON.parse(row.data) as (NewEntry & { seq: number; conversationId: string })[];
+  const first = row.last_seq - stored.length + 1;
+  for (let i = 0; i < stored.length; i++) {
+    stored[i]!.seq = first + i;
+    stored[i]!.conversationId = conversationId;
+  }
+  return stored;
+}
+
+/** Rows this process read or wrote, least recently used first; bounded. */
+export class RowCache {
+  private readonly rows = new Map<string, ConvRow>();
+
+  constructor(private readonly max: number) {}
+
+  get(id: string): ConvRow | undefined {
+    const row = this.rows.get(id);
+    if (row) {
+      this.rows.delete(id);
+      this.rows.set(id, row);
+    }
+    return row;
+  }
+
+  set(id: string, row: ConvRow): void {
+    this.rows.delete(id);
+    this.rows.set(id, row);
+    if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
+  }
+
+  delete(id: string): void {
+    this.rows.delete(id);
+  }
+}
