@@ -1,6 +1,6 @@
 /**
  * The dependency rule of docs/architecture.md, enforced in CI (`npm run lint:deps`, part of `npm test`):
- *   core  <-  auth, dialog, storage/*, bus/*, webhooks  <-  protocols  <-  gateway  <-  server
+ *   core  <-  auth, dialog, helpdesk, storage/*, bus/*, webhooks  <-  protocols  <-  gateway  <-  server
  * `core` is pure: no I/O modules, no npm packages. Protocols never import the gateway or the server.
  */
 const IO_BUILTINS = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|worker_threads|tls|dns|cluster|readline|process|os|v8|vm)$';
@@ -34,11 +34,25 @@ module.exports = {
       to: { path: '^src/(protocols|gateway|server|storage|bus|auth|webhooks)/' },
     },
     {
+      name: 'helpdesk-knows-core-only',
+      comment: 'the demo ticket service (src/helpdesk) is framework-neutral routes over a store interface.',
+      severity: 'error',
+      from: { path: '^src/helpdesk/' },
+      to: { path: '^src/(protocols|gateway|server|storage|bus|auth|webhooks|dialog)/' },
+    },
+    {
       name: 'adapters-know-core-only',
       comment: 'storage and bus implementations depend on core ports, never on each other or the layers above.',
       severity: 'error',
       from: { path: '^src/(storage|bus|webhooks)/' },
       to: { path: '^src/(protocols|gateway|server|dialog|auth)/' },
+    },
+    {
+      name: 'postgres-and-redis-know-core-only',
+      comment: 'storage/postgres and bus/redis implement core ports over their driver (pg, ioredis): they import core and their own room, nothing else of src.',
+      severity: 'error',
+      from: { path: '^src/(storage/postgres|bus/redis)/' },
+      to: { path: '^src/', pathNot: '^src/(core|$1)/' },
     },
     {
       name: 'protocols-never-import-gateway',

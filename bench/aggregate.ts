@@ -23,6 +23,9 @@ export interface Agg {
   readonly max: number;
   readonly serverCpuPct: number;
   readonly cpuUsPerMsg: number;
+  /** Outside services (PostgreSQL, Redis) when the target has them; NaN otherwise. */
+  readonly serviceCpuPct: number;
+  readonly serviceCpuUsPerMsg: number;
   readonly cpuUsMin: number;
   readonly cpuUsMax: number;
   readonly loadgenCpuPct: number;
@@ -73,6 +76,8 @@ export function aggregate(cells: Cell[]): Agg {
     max: m((c) => c.run.latencyMs.max),
     serverCpuPct: m((c) => c.run.serverCpuPct),
     cpuUsPerMsg: median(cpu),
+    serviceCpuPct: m((c) => c.run.serviceCpuPct ?? NaN),
+    serviceCpuUsPerMsg: m((c) => c.run.serviceCpuUsPerMsg ?? NaN),
     cpuUsMin: Math.min(...cpu),
     cpuUsMax: Math.max(...cpu),
     loadgenCpuPct: m((c) => c.run.loadgenCpuPct),

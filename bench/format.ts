@@ -7,7 +7,8 @@ export const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 export const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–');
 
 /** How a server is named in the tables. */
-export const serverName = (t: Target) => (t === 'echo' ? 'ws echo' : '**Colloquy**');
+export const serverName = (t: Target) =>
+  t === 'echo' ? 'ws echo' : t === 'pg-redis-1' ? '**Colloquy** PG+Redis, 1 node' : t === 'pg-redis-2' ? '**Colloquy** PG+Redis, 2 nodes' : '**Colloquy**';
 
 /** Inline code in a table cell (`|` escaped). */
 export const codeCell = (s: string) => `\`${s.replace(/\|/g, '\\|')}\``;

@@ -8,6 +8,7 @@ import { f1 } from './format.js';
 import { log } from './log.js';
 import type { BenchOptions } from './options.js';
 import { busyTicks, rssMiB } from './procfs.js';
+import { isCluster, startCluster, stopCluster } from './cluster.js';
 import { startLoadgen, startServer, stopServer, type Server } from './processes.js';
 
 /** What every measurement of a run shares. */
@@ -69,11 +70,12 @@ async function waitForQuiet(rig: Rig): Promise<{ otherPct: number; waitedSec: nu
   }
 }
 
-/** RSS (MiB) after the server ran a full GC (SIGUSR2). */
-async function rssAfterGc(pid: number): Promise<number> {
-  process.kill(pid, 'SIGUSR2');
+/** RSS (MiB) after the server ran a full GC (SIGUSR2); summed over its nodes when it has several. */
+async function rssAfterGc(server: Server): Promise<number> {
+  const pids = server.pids ?? [server.pid];
+  for (const pid of pids) process.kill(pid, 'SIGUSR2');
   await sleep(400);
-  return rssMiB(pid).rss;
+  return pids.reduce((n, pid) => n + rssMiB(pid).rss, 0);
 }
 
 let tagCounter = 0;
@@ -81,7 +83,10 @@ let tagCounter = 0;
 export async function measure(rig: Rig, target: Target, sc: Scenario, rep: number, hooks: Hooks = {}): Promise<Cell> {
   const { opts, clkTck } = rig;
   const quiet = await waitForQuiet(rig);
-  const server = await startServer(target, { pinned: rig.pinned, sync: opts.sync }, hooks.nodeFlags);
+  const serverConfig = { pinned: rig.pinned, sync: opts.sync };
+  const server = isCluster(target) ? await startCluster(target, serverConfig, hooks.nodeFlags) : await startServer(target, serverConfig, hooks.nodeFlags);
+  const stop = (s: Server) => (isCluster(target) ? stopCluster(s) : stopServer(s));
+  const nodes = server.pids ? { urls: server.urls!, serverPids: server.pids } : {};
   const lg = await startLoadgen(rig.pinned);
   try {
     await sleep(300);
@@ -89,10 +94,10 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
     // baseline is taken; setup rate and idle KiB/conn come from the remaining sessions.
     const warm = Math.min(100, Math.max(1, Math.round(sc.connections / 10)));
     const tag = `${process.pid}-${Date.now()}-${tagCounter++}`;
-    const base = { target, url: server.url, concurrency: opts.setupConcurrency, welcomeTimeoutMs: 5000, serverPid: server.pid, clkTck };
+    const base = { target, url: server.url, concurrency: opts.setupConcurrency, welcomeTimeoutMs: 5000, serverPid: server.pid, clkTck, ...nodes };
     const warmSetup = await lg.setup({ ...base, connections: warm, tag: `${tag}-w` });
     await sleep(300);
-    const rssBefore = await rssAfterGc(server.pid);
+    const rssBefore = await rssAfterGc(server);
     const stopSetupHook = hooks.duringSetup?.(server);
     const main = await lg.setup({ ...base, connections: sc.connections - warm, tag });
     await stopSetupHook?.();
@@ -105,7 +110,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
       welcomed: warmSetup.welcomed + main.welcomed,
     };
     await sleep(300);
-    const rssConnected = await rssAfterGc(server.pid);
+    const rssConnected = await rssAfterGc(server);
     const during = hooks.duringRun?.(server);
     const run = await lg.run({
       mode: sc.mode,
@@ -116,11 +121,14 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
       timeoutMs: 10_000,
       serverPid: server.pid,
       clkTck,
-      ...(target === 'colloquy' ? { metricsUrl: `${server.url}/metrics` } : {}),
+      ...(nodes.serverPids ? { serverPids: nodes.serverPids } : {}),
+      ...(server.serviceNames ? { serviceNames: server.serviceNames } : {}),
+      // Group-commit figures of the (first) node.
+      ...(target !== 'echo' ? { metricsUrl: `${server.url}/metrics` } : {}),
     });
     await during;
     await lg.close();
-    const exitCode = await stopServer(server);
+    const exitCode = await stop(server);
     const errors = setup.failed + run.errorFrames + run.closes + run.socketErrors + run.sendFailures + run.timeouts;
     return {
       scenario: sc.name,
@@ -140,7 +148,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
     };
   } catch (err) {
     await lg.close().catch(() => {});
-    await stopServer(server).catch(() => {});
+    await stop(server).catch(() => {});
     log(`server output:\n${server.output.slice(-30).join('\n')}`);
     throw err;
   }

@@ -40,6 +40,17 @@ export interface Server {
   readonly dataDir: string | undefined;
   /** The last 200 lines of its stdout and stderr. */
   readonly output: string[];
+  /** Several nodes (bench/cluster.ts): every node's pid and URL (the first ones are `pid` and `url`). */
+  readonly pids?: readonly number[];
+  readonly urls?: readonly string[];
+  /** Processes of outside services to report apart (PostgreSQL, Redis). */
+  readonly serviceNames?: readonly string[];
+}
+
+/** More for one Colloquy process: settings, and the core to pin it to (default 0). */
+export interface ServerExtra {
+  readonly env?: Record<string, string>;
+  readonly core?: number;
 }
 
 export interface ServerConfig {
@@ -53,7 +64,7 @@ export interface ServerConfig {
  * snapshot with the demo configuration, a fresh data directory in the temp dir, rate limits raised and
  * log level warn. Both get --expose-gc, and SIGUSR2 runs a full GC (gc-hook.mjs for Colloquy).
  */
-export async function startServer(target: Target, config: ServerConfig, nodeFlags: string[] = []): Promise<Server> {
+export async function startServer(target: Target, config: ServerConfig, nodeFlags: string[] = [], extra: ServerExtra = {}): Promise<Server> {
   let args: string[];
   let env: NodeJS.ProcessEnv;
   let dataDir: string | undefined;
@@ -71,9 +82,10 @@ export async function startServer(target: Target, config: ServerConfig, nodeFlag
       COLLOQUY_RATE_LIMIT_PER_SEC: '1000000',
       COLLOQUY_LOG_LEVEL: 'warn',
       ...(config.sync ? { COLLOQUY_SQLITE_SYNCHRONOUS: config.sync } : {}),
+      ...extra.env,
     });
   }
-  const [cmd, argv] = onCore(config.pinned, 0, process.execPath, args);
+  const [cmd, argv] = onCore(config.pinned, extra.core ?? 0, process.execPath, args);
   const proc = spawn(cmd, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = keepLast(output, 200);

@@ -2,13 +2,29 @@
  * Readers of Linux's /proc, shared by the runner (bench/run.ts) and the load generator. Ticks are in
  * units of CLK_TCK (`getconf CLK_TCK`, see machine.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** utime+stime of a process (all threads), in ticks. */
 export function procTicks(pid: number | 'self'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/** utime+stime of every process with one of these names (`/proc/<pid>/comm`), by pid. */
+export function ticksByName(names: readonly string[]): Map<number, number> {
+  const out = new Map<number, number>();
+  if (names.length === 0) return out;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) continue;
+      out.set(Number(entry), procTicks(Number(entry)));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** Busy ticks of all CPUs (user+nice+system+irq+softirq+steal; idle and iowait excluded). */

@@ -9,6 +9,8 @@ import type { Target } from './loadgen/protocol.js';
 import type { Machine } from './machine.js';
 import type { Cell, Scenario } from './measure.js';
 import type { BenchOptions } from './options.js';
+import { formatEngine, type EngineBench } from './engine.js';
+import { clusterTables } from './report-cluster.js';
 import { formatPerf, type PerfProfile } from './profile-perf.js';
 import { formatV8Profile, type V8Profile } from './profile-v8.js';
 import type { TargetCheck } from './targets.js';
@@ -25,12 +27,16 @@ export interface BenchRecord {
   readonly cells: Cell[];
   readonly profile: V8Profile | undefined;
   readonly perf: PerfProfile | undefined;
+  /** The dialog engine alone (bench/engine.ts). */
+  readonly engine?: EngineBench | undefined;
 }
 
 export function renderMarkdown(rec: BenchRecord): string {
   return [
     header(rec),
     rec.cells.length ? resultTables(rec) : '',
+    rec.cells.length ? clusterTables(rec.scenarios, rec.aggregates) : '',
+    rec.engine ? formatEngine(rec.engine) : '',
     rec.profile ? formatV8Profile(rec.profile) : '',
     rec.perf ? formatPerf(rec.perf, rec.options.perfCallgraph) : '',
   ].join('\n');

@@ -19,11 +19,13 @@
  */
 // The parts: options.ts (flags), machine.ts (pinning, limits, versions), snapshot.ts (the dist/ copy),
 // processes.ts (server and load generator), measure.ts (one cell), aggregate.ts, targets.ts, report.ts
-// (markdown), profile-v8.ts (--profile), profile-perf.ts (--perf); the generator: loadgen.ts, loadgen/.
+// (markdown), profile-v8.ts (--profile), profile-perf.ts (--perf), engine.ts (the dialog engine alone, in this
+// process); the generator: loadgen.ts, loadgen/.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateAll } from './aggregate.js';
+import { measureEngine } from './engine.js';
 import { f0, f1, f2 } from './format.js';
 import { log } from './log.js';
 import { assertFdLimit, clkTck, describeMachine, detectPinning, fdLimit } from './machine.js';
@@ -88,6 +90,9 @@ async function main(): Promise<void> {
     }
   }
   const aggs = aggregateAll(cells);
+  // The dialog engine alone, in this process (no sockets, no storage): the demo bot's turn latency.
+  const engine = opts.profileOnly ? undefined : await measureEngine();
+  if (engine) log(`dialog engine alone: ${engine.turns} turns, mean ${engine.meanUs.toFixed(1)} µs, p50 ${engine.p50Us.toFixed(1)} µs, p99 ${engine.p99Us.toFixed(1)} µs per turn`);
 
   let profile: V8Profile | undefined;
   if (opts.profile) profile = await profileRun(rig);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
     cells,
     profile,
     perf,
+    engine,
   };
   const md = renderMarkdown(record);
   const stamp = record.started.replace(/[:.]/g, '-');

@@ -12,6 +12,8 @@ export function snapshotDist(): { dir: string; sha1: string; files: number } {
   cpSync(src, join(SNAPSHOT, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.map') });
   copyFileSync(join(ROOT, 'package.json'), join(SNAPSHOT, 'package.json'));
   if (existsSync(join(ROOT, 'web'))) symlinkSync(join(ROOT, 'web'), join(SNAPSHOT, 'web'));
+  // The demo bot's definition (read at start, relative to dist/): copied, so the run serves this version.
+  if (existsSync(join(ROOT, 'bots'))) cpSync(join(ROOT, 'bots'), join(SNAPSHOT, 'bots'), { recursive: true });
   const hash = createHash('sha1');
   let files = 0;
   const walk = (dir: string) => {

@@ -66,6 +66,8 @@ bots:
     name: Helpdesk                                 # the Web SDK's botInfo.name
     icon: https://www.example.com/bot.png          # optional avatar
     suspended: false                               # optional
+    definition: bots/helpdesk                      # the bot definition folder (docs/dialog.md), relative to this
+                                                   # file; default: the bundled IT helpdesk demo
     theme:                                         # optional branding for websdkthemes/…/activetheme
       generalAttributes: { colors: { primary: "#2f6fdf" } }
 apps:
@@ -77,6 +79,10 @@ apps:
     algorithms: [HS256]                                # optional; default from the key material
     bots: [st-2e2663f4-bc07-583a-b244-3d8e41d3d2ac]
 \`\`\`
+
+Bot definitions are checked when the server starts: an invalid one stops it, with every problem listed as
+\`file:line:col\` (\`colloquy validate <dir>\` checks one without starting). Secrets a definition declares
+(\`{{secrets.NAME}}\` in HTTP nodes) come from \`COLLOQUY_BOT_SECRET_<NAME>\` environment variables.
 
 Apps created at run time with \`colloquy app create --bot <id>\` are stored in the database under the data
 directory and accepted by a running server at once. Blocks (\`colloquy user block\`) and suspensions

@@ -3,13 +3,19 @@
  * per line, commands on the generator's stdin, results on its stdout, answered in order.
  */
 
-export type Target = 'echo' | 'colloquy';
+/**
+ * `colloquy`: one node, embedded (SQLite). `pg-redis-1` / `pg-redis-2`: one or two nodes sharing PostgreSQL and
+ * Redis (bench/cluster.ts), driven exactly like `colloquy`.
+ */
+export type Target = 'echo' | 'colloquy' | 'pg-redis-1' | 'pg-redis-2';
 
 export interface SetupCmd {
   readonly cmd: 'setup';
   readonly target: Target;
   /** `http://127.0.0.1:port` (Colloquy) or `ws://127.0.0.1:port/` (echo). */
   readonly url: string;
+  /** Several nodes: session i is set up on `urls[i % urls.length]` (no sticky anything: any node serves any user). */
+  readonly urls?: readonly string[];
   readonly connections: number;
   /** Sessions being set up at the same time. */
   readonly concurrency: number;
@@ -19,6 +25,8 @@ export interface SetupCmd {
   readonly tag: string;
   /** When given, the server's CPU use during the setup phase is reported. */
   readonly serverPid?: number;
+  /** Several nodes: their CPU is summed (instead of `serverPid`'s). */
+  readonly serverPids?: readonly number[];
   readonly clkTck?: number;
 }
 
@@ -36,6 +44,10 @@ export interface RunCmd {
   readonly timeoutMs: number;
   /** The server process to sample (CPU from /proc/<pid>/stat, RSS from /proc/<pid>/status). */
   readonly serverPid: number;
+  /** Several nodes: CPU and RSS summed over them (instead of `serverPid`'s). */
+  readonly serverPids?: readonly number[];
+  /** Outside services whose CPU is reported apart (process names, e.g. `postgres`, `redis-server`). */
+  readonly serviceNames?: readonly string[];
   readonly clkTck: number;
   /** Colloquy's Prometheus endpoint: group-commit statistics are read at the window's start and end. */
   readonly metricsUrl?: string;
@@ -121,8 +133,11 @@ export interface RunResult {
   readonly errorSamples: string[];
   readonly serverCpuPct: number;
   readonly serverCpuUsPerMsg: number;
+  /** The outside services' CPU (PostgreSQL, Redis), when asked for. */
+  readonly serviceCpuPct?: number;
+  readonly serviceCpuUsPerMsg?: number;
   readonly loadgenCpuPct: number;
-  /** CPU used by every other process on the box, in % of one core (kernel I/O threads included). */
+  /** CPU used by every other process on the box (services excluded), in % of one core (kernel I/O threads included). */
   readonly otherCpuPct: number;
   readonly serverRssMiB: { readonly mean: number; readonly max: number; readonly hwm: number };
   readonly store: StoreStats | null;

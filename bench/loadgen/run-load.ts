@@ -66,21 +66,23 @@ export async function runLoad(fleet: Fleet, cmd: RunCmd): Promise<RunResult> {
   let metricsStart: Promise<StoreMetrics | null> = Promise.resolve(null);
   let metricsEnd: Promise<StoreMetrics | null> = Promise.resolve(null);
   const scrapeSafe = (url: string) => scrapeStore(url).catch(() => null);
+  const pids = cmd.serverPids ?? [cmd.serverPid];
+  const serverRss = () => pids.reduce((n, pid) => n + rssMiB(pid).rss, 0);
   const onWindowStart = () => {
-    before = sampleUsage(cmd.serverPid);
+    before = sampleUsage(pids, cmd.serviceNames);
     monoStart = monoUs();
-    rss.push(rssMiB(cmd.serverPid).rss);
+    rss.push(serverRss());
     if (cmd.metricsUrl) metricsStart = scrapeSafe(cmd.metricsUrl);
   };
   const onWindowEnd = () => {
-    after = sampleUsage(cmd.serverPid);
+    after = sampleUsage(pids, cmd.serviceNames);
     monoEnd = monoUs();
     if (cmd.metricsUrl) metricsEnd = scrapeSafe(cmd.metricsUrl);
   };
   setTimeout(onWindowStart, r.windowStart - performance.now());
   const rssTimer = setInterval(() => {
     const now = performance.now();
-    if (now >= r.windowStart && now < r.windowEnd) rss.push(rssMiB(cmd.serverPid).rss);
+    if (now >= r.windowStart && now < r.windowEnd) rss.push(serverRss());
   }, 500);
   const endTimer = setTimeout(onWindowEnd, r.windowEnd - performance.now());
 
@@ -98,7 +100,7 @@ export async function runLoad(fleet: Fleet, cmd: RunCmd): Promise<RunResult> {
   const stuck = open.reduce((n, c) => n + c.pending.filter((p) => performance.now() - p.t > cmd.timeoutMs).length, 0);
   fleet.run = null;
 
-  const { windowSec, serverSec, selfSec, otherSec } = usageBetween(b, a, cmd.clkTck);
+  const { windowSec, serverSec, selfSec, serviceSec, otherSec } = usageBetween(b, a, cmd.clkTck);
   const completions = r.completionsInWindow;
   const mem = rssMiB(cmd.serverPid);
   const [m0, m1] = await Promise.all([metricsStart, metricsEnd]);
@@ -120,6 +122,9 @@ export async function runLoad(fleet: Fleet, cmd: RunCmd): Promise<RunResult> {
     errorSamples: r.errorSamples,
     serverCpuPct: (serverSec / windowSec) * 100,
     serverCpuUsPerMsg: completions > 0 ? (serverSec * 1e6) / completions : NaN,
+    ...(cmd.serviceNames?.length
+      ? { serviceCpuPct: (serviceSec / windowSec) * 100, serviceCpuUsPerMsg: completions > 0 ? (serviceSec * 1e6) / completions : NaN }
+      : {}),
     loadgenCpuPct: (selfSec / windowSec) * 100,
     otherCpuPct: Math.max(0, (otherSec / windowSec) * 100),
     serverRssMiB: { mean: rss.length ? rss.reduce((x, y) => x + y, 0) / rss.length : mem.rss, max: Math.max(mem.rss, ...rss), hwm: mem.hwm },

@@ -72,7 +72,9 @@ export async function setup(fleet: Fleet, cmd: SetupCmd): Promise<SetupResult> {
   let failed = 0;
   let next = 0;
   const opened: Conn[] = [];
-  const cpu0 = cmd.serverPid ? procTicks(cmd.serverPid) : NaN;
+  const pids = cmd.serverPids ?? (cmd.serverPid ? [cmd.serverPid] : []);
+  const serverTicks = () => pids.reduce((n, pid) => n + procTicks(pid), 0);
+  const cpu0 = pids.length ? serverTicks() : NaN;
   const t0 = performance.now();
   const mono0 = monoUs();
   const worker = async () => {
@@ -80,7 +82,8 @@ export async function setup(fleet: Fleet, cmd: SetupCmd): Promise<SetupResult> {
       const i = next++;
       const started = performance.now();
       try {
-        const c = cmd.target === 'echo' ? await openEcho(fleet, cmd.url) : await openColloquy(fleet, agent, cmd.url, `bench-${cmd.tag}-${i}@example.com`);
+        const url = cmd.urls ? cmd.urls[i % cmd.urls.length]! : cmd.url;
+        const c = cmd.target === 'echo' ? await openEcho(fleet, url) : await openColloquy(fleet, agent, url, `bench-${cmd.tag}-${i}@example.com`);
         latencies.push(performance.now() - started);
         opened.push(c);
       } catch (err) {
@@ -92,7 +95,7 @@ export async function setup(fleet: Fleet, cmd: SetupCmd): Promise<SetupResult> {
   await Promise.all(Array.from({ length: Math.min(cmd.concurrency, cmd.connections) }, worker));
   const wallMs = performance.now() - t0;
   const mono1 = monoUs();
-  const serverSec = cmd.serverPid ? (procTicks(cmd.serverPid) - cpu0) / (cmd.clkTck ?? 100) : NaN;
+  const serverSec = pids.length ? (serverTicks() - cpu0) / (cmd.clkTck ?? 100) : NaN;
   agent.destroy();
   fleet.conns = fleet.conns.concat(opened);
   // Colloquy greets every new window (after its history request, or a fallback delay); wait for those

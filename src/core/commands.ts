@@ -1,12 +1,17 @@
-import type { UserInput } from './model.js';
+import type { SessionValue, UserInput } from './model.js';
 
 /**
  * What a client can ask of a conversation, independent of protocol. Protocol codecs decode wire frames
  * into these; the conversation service and the connection handle them.
  */
 export type InboundCommand =
-  /** A user message (typed text or a button choice). */
-  | { readonly type: 'message'; readonly input: UserInput; readonly clientMessageId?: string }
+  /** A user message (typed text, a button choice or a submitted form), with session variables the client set. */
+  | {
+      readonly type: 'message';
+      readonly input: UserInput;
+      readonly clientMessageId?: string;
+      readonly sessionVars?: Readonly<Record<string, SessionValue>>;
+    }
   /** Application-level keep-alive; answered, never stored. */
   | { readonly type: 'ping'; readonly id?: string }
   /** The client confirms it received a frame. */

@@ -47,8 +47,49 @@ export interface Card {
   readonly buttons?: readonly Button[];
 }
 
+/** Field types of a form: the field types of the Aisera seed's form sample. */
+export type FormFieldType = 'text' | 'textarea' | 'date' | 'dropdown' | 'radio' | 'checkboxes' | 'number' | 'boolean';
+
+export interface FormOption {
+  readonly value: string;
+  readonly label: string;
+}
+
+export interface FormField {
+  readonly name: string;
+  readonly label: string;
+  readonly type: FormFieldType;
+  readonly required?: boolean;
+  readonly placeholder?: string;
+  /** dropdown, radio, checkboxes. */
+  readonly options?: readonly FormOption[];
+  /** number: bounds; date: `YYYY-MM-DD` bounds. */
+  readonly min?: number | string;
+  readonly max?: number | string;
+  /** text, textarea. */
+  readonly maxLength?: number;
+  /** number: whole numbers only. */
+  readonly integer?: boolean;
+  /** checkboxes: at most this many choices. */
+  readonly maxSelected?: number;
+  readonly default?: FormValue;
+}
+
+/** A form to fill in at once, where the client can render forms (see {@link ChannelCapabilities}). */
+export interface Form {
+  /** Unique per delivery; a submission names the form it answers. */
+  readonly id: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly submitLabel?: string;
+  readonly fields: readonly FormField[];
+}
+
+export type FormValue = string | number | boolean | readonly string[];
+
 export type Content =
   | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'form'; readonly form: Form }
   | { readonly type: 'buttons'; readonly text: string; readonly buttons: readonly Button[] }
   | { readonly type: 'quickReplies'; readonly text: string; readonly replies: readonly QuickReply[] }
   | { readonly type: 'carousel'; readonly cards: readonly Card[] }
@@ -61,12 +102,54 @@ export interface Attachment {
   readonly fileType?: string;
 }
 
+/** A filled-in form as the client sent it. */
+export interface FormSubmission {
+  /** The form answered, when the channel says so (a Kore form does not). */
+  readonly formId?: string;
+  readonly values: Readonly<Record<string, FormValue>>;
+  /**
+   * True when values come typed (numbers as numbers, booleans as booleans); false when the channel sends
+   * every value as text (the Kore Web SDK), to be read by each field's type.
+   */
+  readonly typed: boolean;
+}
+
+/** Navigation a channel can ask for without words (Aisera's `followUpContext`); typed text works too. */
+export type UserAction = 'goBack' | 'startOver' | 'exit';
+
 /** What a user said: the text the bot reads, and (for a button choice) the title the user saw. */
 export interface UserInput {
   readonly text: string;
   /** The label shown in the user's bubble when it differs from `text` (a button's title). */
   readonly display?: string;
   readonly attachments?: readonly Attachment[];
+  /** The user submitted a form (the text then only describes it). */
+  readonly form?: FormSubmission;
+  readonly action?: UserAction;
+}
+
+/** A value a client may set on the user's session (Aisera `sessionVars`, Kore `botInfo.customData`). */
+export type SessionValue = string | number | boolean | null;
+
+/** What the client a turn comes from can render; decided by its protocol. */
+export interface ChannelCapabilities {
+  /**
+   * The client renders forms with these field types (fields of other types are asked one by one).
+   * Absent: no forms; every field is asked one by one.
+   */
+  readonly forms?: {
+    readonly fieldTypes: readonly FormFieldType[];
+    /** The client keeps a form open after a failed submission (else the bot sends it again). */
+    readonly keptAfterSubmit?: boolean;
+  };
+}
+
+/** The client of a turn: what it can render and what it told about the user's session. Never stored. */
+export interface ClientContext {
+  /** The protocol, for logs and templates: `kore`, `aisera`, `native`. */
+  readonly channel?: string;
+  readonly capabilities?: ChannelCapabilities;
+  readonly sessionVars?: Readonly<Record<string, SessionValue>>;
 }
 
 /** Conversation events carried in the log. Names are channel-neutral; encoders map them. */
@@ -78,14 +161,36 @@ export type EventName =
   | 'form_submitted'
   | 'form_failure'
   | 'agent_session_start'
-  | 'agent_session_end';
+  | 'agent_session_end'
+  /** A multi-turn flow started or ended (Aisera `FlowStarted` / `FlowCompleted`). */
+  | 'flow_started'
+  | 'flow_completed'
+  /** The bot asks for a human agent; the live-agent desk takes it from there. */
+  | 'handoff_requested';
+
+export interface FormFieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Typed facts an event carries, by the thing it is about. */
+export interface EventDetail {
+  readonly form?: { readonly id: string; readonly errors?: readonly FormFieldError[] };
+  readonly flow?: {
+    readonly id: string;
+    readonly runId: string;
+    readonly title?: string;
+    readonly status?: 'completed' | 'exited' | 'failed' | 'handoff';
+  };
+  readonly handoff?: { readonly queue?: string; readonly reason?: string };
+}
 
 export type SessionEndReason = 'idle' | 'closed' | 'reset';
 
 export type EntryBody =
   | { readonly kind: 'user_message'; readonly input: UserInput }
   | { readonly kind: 'bot_message'; readonly content: Content }
-  | { readonly kind: 'event'; readonly name: EventName; readonly reason?: SessionEndReason };
+  | { readonly kind: 'event'; readonly name: EventName; readonly reason?: SessionEndReason; readonly detail?: EventDetail };
 
 /** An entry as written by the core, before the store assigns its `seq`. */
 export interface NewEntry {

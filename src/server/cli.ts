@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintDevJwt } from '../auth/dev-jwt.js';
 import { newClientId, newSecret, userIdFor } from '../core/ids.js';
 import type { JwtAlgorithm } from '../core/ports/directory.js';
-import { openDatabase } from '../storage/sqlite/database.js';
-import { SqliteTenancy } from '../storage/sqlite/tenancy.js';
+import type { Tenancy } from '../core/ports/tenancy.js';
+import { checkBotDefinition } from '../dialog/definition/load.js';
+import { formatProblem } from '../dialog/definition/source.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { ConfiguredDirectory } from './directory.js';
-import { databasePath } from './engines.js';
+import { openTenancy } from './engines.js';
 import { startNode } from './node.js';
 
 const USAGE = `Usage: colloquy <command> [options]
@@ -24,6 +26,8 @@ Commands:
                                                        mint a development JWT assertion for an app
   user block|unblock --bot ID --user IDENTITY          stop (or allow again) a user talking to a bot
   bot suspend|resume ID                                suspend a bot (its users are disconnected) or resume it
+  validate DIR [--json]                                check a bot definition folder (or a folder of them);
+                                                       problems are listed as file:line:col, exit code 1
 
 Options common to all commands: --config FILE, --data-dir DIR (or COLLOQUY_CONFIG, COLLOQUY_DATA_DIR).
 `;
@@ -43,10 +47,14 @@ function load(values: Record<string, unknown>): Config {
   });
 }
 
-function withTenancy<T>(config: Config, fn: (t: SqliteTenancy, dir: ConfiguredDirectory) => Promise<T>): Promise<T> {
-  const db = openDatabase(databasePath(config.settings.dataDir), { synchronous: config.settings.sqliteSynchronous });
-  const tenancy = new SqliteTenancy(db);
-  return fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy)).finally(() => db.close());
+/** Run `fn` on the tenancy the servers read: the SQLite file of the data directory, or PostgreSQL (`COLLOQUY_STORE`). */
+async function withTenancy<T>(config: Config, fn: (t: Tenancy, dir: ConfiguredDirectory) => Promise<T>): Promise<T> {
+  const { tenancy, close } = await openTenancy(config);
+  try {
+    return await fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy));
+  } finally {
+    await close();
+  }
 }
 
 const print = (json: boolean, value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
@@ -77,6 +85,32 @@ async function start(config: Config): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** `colloquy validate DIR`: one bot definition, or every bot definition folder directly inside DIR. */
+function validate(dir: string, json: boolean): void {
+  const root = resolve(dir);
+  if (!existsSync(root)) throw new UsageError(`${dir} does not exist`);
+  const dirs = existsSync(join(root, 'bot.yaml'))
+    ? [root]
+    : readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'bot.yaml')))
+        .map((e) => join(root, e.name));
+  if (dirs.length === 0) throw new UsageError(`${dir} has no bot.yaml, and no folder in it has one`);
+  const results = dirs.map((d) => ({ dir: relative(process.cwd(), d) || '.', ...checkBotDefinition(d) }));
+  const failed = results.some((r) => r.problems.length > 0);
+  print(
+    json,
+    results.map((r) => ({ dir: r.dir, ok: r.problems.length === 0, problems: r.problems, ...(r.bot ? { stats: r.bot.stats } : {}) })),
+    results
+      .map((r) =>
+        r.problems.length === 0 && r.bot
+          ? `${r.dir}: OK (${r.bot.stats.flows} flows, ${r.bot.stats.intents} intents, ${r.bot.stats.examples} examples, ${r.bot.stats.nodes} nodes)`
+          : `${r.dir}: ${r.problems.length} problem(s)\n${r.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      )
+      .join('\n'),
+  );
+  if (failed) process.exitCode = 1;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -100,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'start', sub, arg] = positionals;
   if (values.help || command === 'help') return void console.log(USAGE);
   const json = values.json;
+  if (command === 'validate') return validate(need(sub, 'a bot definition folder'), json);
   const config = load(values);
 
   switch (command) {
@@ -128,7 +163,7 @@ async function main(argv: string[]): Promise<void> {
         const clientId = newClientId();
         const clientSecret = rsa ? undefined : newSecret(32);
         const name = values.name ?? `App for ${botId}`;
-        tenancy.createApp({ clientId, name, algorithms: [alg], botIds: [botId], ...(clientSecret ? { clientSecret } : {}), ...(publicKey ? { publicKey } : {}) }, Date.now());
+        await tenancy.createApp({ clientId, name, algorithms: [alg], botIds: [botId], ...(clientSecret ? { clientSecret } : {}), ...(publicKey ? { publicKey } : {}) }, Date.now());
         print(json, { clientId, ...(clientSecret ? { clientSecret } : {}), algorithm: alg, botId, name }, `clientId:     ${clientId}\n${clientSecret ? `clientSecret: ${clientSecret}\n` : ''}algorithm:    ${alg}\nbot:          ${botId}`);
       });
     case 'jwt':
@@ -152,8 +187,8 @@ async function main(argv: string[]): Promise<void> {
         if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
         const identity = need(values.user, '--user');
         const userId = userIdFor(identity);
-        if (sub === 'block') tenancy.block(botId, userId, identity, Date.now());
-        else tenancy.unblock(botId, userId);
+        if (sub === 'block') await tenancy.block(botId, userId, identity, Date.now());
+        else await tenancy.unblock(botId, userId);
         print(json, { botId, userId, identity, blocked: sub === 'block' }, `${identity} (${userId}) is ${sub === 'block' ? 'blocked' : 'unblocked'} for ${botId}`);
       });
     case 'bot':
@@ -161,7 +196,7 @@ async function main(argv: string[]): Promise<void> {
       return withTenancy(config, async (tenancy, dir) => {
         const botId = need(arg ?? values.bot, 'a bot id');
         if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
-        tenancy.setSuspended(botId, sub === 'suspend');
+        await tenancy.setSuspended(botId, sub === 'suspend');
         print(json, { botId, suspended: sub === 'suspend' }, `${botId} is ${sub === 'suspend' ? 'suspended' : 'active'}`);
       });
     default:

@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from './config/schema.js';
+
+/** The bundled demo bot: an IT helpdesk defined in YAML (bots/helpdesk; docs/dialog.md). */
+export const HELPDESK_BOT_DIR = fileURLToPath(new URL('../../bots/helpdesk', import.meta.url));
 
 /**
  * The built-in demo configuration, used when no config file is given: one demo bot and one SDK app
@@ -11,7 +15,7 @@ export const DEMO_CLIENT_SECRET = 'demo-secret-local-use-only-5Xq9LwR2vT8mK4pZ';
 
 export const DEMO_CONFIG: ConfigFile = {
   settings: { corsOrigins: ['*'] },
-  bots: [{ id: DEMO_BOT_ID, name: DEMO_BOT_NAME, icon: '/demo/bot-icon.svg' }],
+  bots: [{ id: DEMO_BOT_ID, name: DEMO_BOT_NAME, icon: '/demo/bot-icon.svg', definition: HELPDESK_BOT_DIR }],
   apps: [
     {
       clientId: DEMO_CLIENT_ID,

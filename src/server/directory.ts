@@ -1,5 +1,5 @@
 import type { AppRecord, BotRecord, Directory, JwtAlgorithm } from '../core/ports/directory.js';
-import type { SqliteTenancy } from '../storage/sqlite/tenancy.js';
+import type { Tenancy } from '../core/ports/tenancy.js';
 import type { AppConfig, BotConfig } from './config/schema.js';
 
 const defaultAlgorithms = (a: AppConfig): JwtAlgorithm[] =>
@@ -16,7 +16,7 @@ export class ConfiguredDirectory implements Directory {
   constructor(
     bots: readonly BotConfig[],
     apps: readonly AppConfig[],
-    private readonly tenancy: SqliteTenancy,
+    private readonly tenancy: Tenancy,
   ) {
     this.botsById = new Map(bots.map((b) => [b.id, b]));
     this.appsById = new Map(
@@ -31,7 +31,7 @@ export class ConfiguredDirectory implements Directory {
       id: b.id,
       name: b.name,
       ...(b.icon !== undefined ? { icon: b.icon } : {}),
-      suspended: this.tenancy.suspended(botId) ?? b.suspended ?? false,
+      suspended: (await this.tenancy.suspended(botId)) ?? b.suspended ?? false,
       ...(b.theme !== undefined ? { theme: b.theme } : {}),
     };
   }
@@ -43,11 +43,11 @@ export class ConfiguredDirectory implements Directory {
   }
 
   async app(clientId: string): Promise<AppRecord | null> {
-    return this.appsById.get(clientId) ?? this.tenancy.app(clientId);
+    return this.appsById.get(clientId) ?? (await this.tenancy.app(clientId));
   }
 
   async apps(): Promise<readonly AppRecord[]> {
-    return [...this.appsById.values(), ...this.tenancy.apps()];
+    return [...this.appsById.values(), ...(await this.tenancy.apps())];
   }
 
   async isUserBlocked(botId: string, userId: string): Promise<boolean> {

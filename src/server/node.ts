@@ -13,14 +13,18 @@ import { registerDemo } from '../gateway/demo.js';
 import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
 import { SocketGateway } from '../gateway/websocket.js';
-import type { KoreConnection } from '../protocols/kore/connection.js';
+import { ClusterWelcomes } from '../protocols/kore/cluster-welcomes.js';
+import { koreTurnContext, type KoreConnection } from '../protocols/kore/connection.js';
 import { koreRoutes } from '../protocols/kore/http.js';
 import { KoreConnections } from '../protocols/kore/registry.js';
 import { koreSocketRoute } from '../protocols/kore/socket.js';
 import { WelcomeGate } from '../protocols/kore/welcomes.js';
 import type { Config } from './config/load.js';
+import { join } from 'node:path';
+import { helpdeskRoutes, helpdeskToken } from '../helpdesk/tickets.js';
+import { openTicketDatabase, SqliteTickets } from '../storage/sqlite/tickets.js';
 import { createBots } from './bots.js';
-import { createEngines } from './engines.js';
+import { createEngines, redactUrl } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
 import { createLogger } from './logger.js';
 import { serverSecret } from './secret.js';
@@ -49,22 +53,30 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const nodeId = `n-${newSecret(6)}`;
   const metrics = new Metrics();
-  const engines = createEngines(config, { clock, metrics, ...(options.bus ? { bus: options.bus } : {}) });
+  const secret = serverSecret(s.secret, s.dataDir);
+  // Bot definitions first: an invalid one stops the start before anything is opened.
+  let selfUrl = '';
+  const bots = createBots(config, { clock, log, secrets: { HELPDESK_TOKEN: helpdeskToken(secret) }, serverUrl: () => selfUrl });
+  const engines = await createEngines(config, { clock, metrics, log, node: nodeId, ...(options.bus ? { bus: options.bus } : {}) });
   const { store, tenancy, bus, sequencer, ephemeral } = engines;
   const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy);
   const hub = new Hub(nodeId, store, bus, log);
-  const bots = createBots(config);
   const conversations = new ConversationService(
-    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log },
+    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
     { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000 },
   );
   const gate = new Gate(directory, ephemeral, engines.rateLimiter, clock, {
     penaltyMs: s.rateLimitPenaltySec * 1000,
     cacheMs: 60_000,
   });
-  const tokens = new AccessTokens(serverSecret(s.secret, s.dataDir), s.accessTokenTtlSec * 1000, clock);
+  const tokens = new AccessTokens(secret, s.accessTokenTtlSec * 1000, clock);
+  // The demo helpdesk's ticket service (an "external system" the bot calls over HTTP; src/helpdesk).
+  const ticketDb = openTicketDatabase(s.store === 'memory' ? ':memory:' : join(s.dataDir, 'helpdesk.db'));
   const tickets = new Tickets(ephemeral, s.ticketTtlSec * 1000);
-  const welcomes = new WelcomeGate(clock, s.welcomeFallbackMs);
+  // In a cluster a window's history request may reach another node than its socket: the welcome is shared.
+  const welcomes = engines.clustered
+    ? new ClusterWelcomes(ephemeral, clock, s.welcomeFallbackMs, (claims) => conversations.welcome(koreTurnContext(claims)), log)
+    : new WelcomeGate(clock, s.welcomeFallbackMs);
   const originAllowed = originPolicy(s.corsOrigins);
 
   const koreRuntime = {
@@ -76,7 +88,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     connections: new KoreConnections<KoreConnection>(),
     clock,
     log,
-    settings: { maxViolations: s.wsMaxViolations, cursorTtlMs: s.accessTokenTtlSec * 1000 },
+    // A clustered node saves its devices' cursors while they are connected: if it dies, they resume elsewhere.
+    settings: { maxViolations: s.wsMaxViolations, cursorTtlMs: s.accessTokenTtlSec * 1000, cursorEveryMs: engines.clustered ? 1000 : 0 },
   };
   const sockets = new SocketGateway(
     [koreSocketRoute(tickets, directory, koreRuntime)],
@@ -102,11 +115,11 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       store,
       clock,
       log,
-      beforeHistory: (deviceId) => welcomes.release(deviceId),
-    }),
+      beforeHistory: (claims) => (welcomes instanceof ClusterWelcomes ? welcomes.release(claims) : welcomes.release(claims.deviceId)),
+    }).concat(helpdeskRoutes(new SqliteTickets(ticketDb), helpdeskToken(secret), clock)),
     metrics,
     log,
-    health: () => ({ ok: !draining, node: nodeId, connections: sockets.size }),
+    health: () => ({ ok: !draining, node: nodeId, connections: sockets.size, engines: engines.health() }),
   });
   if (config.demo) {
     const bot = config.bots[0];
@@ -122,7 +135,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : s.port;
   const url = `http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${port}`;
-  log.info({ url, node: nodeId, store: s.store, dataDir: s.dataDir, config: config.file ?? 'built-in demo', demo: config.demo }, 'server.started');
+  // Bots call this server's own services on the loopback when it listens on every interface.
+  selfUrl = s.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : s.host === '::' ? `http://[::1]:${port}` : url;
+  log.info({ url, node: nodeId, store: redactUrl(s.store), bus: redactUrl(s.bus), dataDir: s.dataDir, config: config.file ?? 'built-in demo', demo: config.demo }, 'server.started');
 
   // Blocks, suspensions and apps changed by the CLI apply to live connections within a second.
   let revision = await directory.revision();
@@ -138,20 +153,35 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       .catch((err: unknown) => log.warn({ err }, 'tenancy.watch_failed'));
   }, 1000);
   watch.unref();
+  // Cluster: pub/sub may lose the last message of a conversation (a node died between append and publish);
+  // no later entry would reveal the gap, so every open conversation is compared with the log now and then.
+  const heal = bus.localOnly
+    ? undefined
+    : setInterval(() => void hub.heal().catch((err: unknown) => log.warn({ err }, 'fanout.heal_failed')), s.busHealSec * 1000);
+  heal?.unref();
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     draining = true;
     clearInterval(watch);
+    if (heal) clearInterval(heal);
     sockets.drain();
     log.info('server.draining');
     app.server.close();
-    const turnsDone = sequencer.close();
-    await Promise.race([turnsDone, new Promise((r) => setTimeout(r, s.shutdownGraceMs))]);
+    // Turns under way finish (their acks go out), then sockets close with 1001 (clients reconnect to another
+    // node), then the turns that frames raced into before the close finish too; only then is the cluster left.
+    const turnsDone = async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([sequencer.close(), new Promise((r) => (timer = setTimeout(r, s.shutdownGraceMs)))]);
+      clearTimeout(timer);
+    };
+    await turnsDone();
     await sockets.closeAll(Math.min(2000, s.shutdownGraceMs));
+    await turnsDone();
     conversations.stop();
     await app.close();
     await engines.close();
+    ticketDb.close();
     log.info('server.stopped');
   };
   return {

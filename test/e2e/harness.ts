@@ -312,7 +312,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export const MESSAGES = '.chat-container > li';
 export const USER_BUBBLES = '.chat-container > li.fromCurrentUser';
 export const BOT_BUBBLES = '.chat-container > li.fromOtherUsers';
-export const WELCOME = "Hi! I'm the Colloquy demo bot.";
+/** The demo IT helpdesk's welcome (bots/helpdesk/flows/welcome.yaml). */
+export const WELCOME = "Hi! I'm the Colloquy IT helpdesk.";
 
 export interface Bubble {
   readonly id: string;
@@ -379,7 +380,10 @@ export const TRACE_SCRIPT = `(() => {
     ws.addEventListener('message', (e) => {
       let f = {};
       try { f = JSON.parse(e.data); } catch {}
-      at('ws frame ' + f.type + (f.type === 'bot_response' ? ' ' + JSON.stringify(String(f.message && f.message[0] && f.message[0].cInfo && f.message[0].cInfo.body).slice(0, 40)) : ''));
+      // The text a bubble shows: cInfo.body, or for a template (its JSON) the template's own text.
+      let shown = String(f.message && f.message[0] && f.message[0].cInfo && f.message[0].cInfo.body);
+      try { const m = JSON.parse(shown); shown = (m && m.payload && (m.payload.text || m.payload.heading)) || shown; } catch {}
+      at('ws frame ' + f.type + (f.type === 'bot_response' ? ' ' + JSON.stringify(shown.slice(0, 40)) : ''));
     });
     return ws;
   };

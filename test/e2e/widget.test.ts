@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/server/demo.js';
+import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, HELPDESK_BOT_DIR } from '../../src/server/demo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { hasChromium, need } from '../support/services.js';
 import {
@@ -30,7 +30,7 @@ import {
 
 /**
  * The real, unmodified kore-web-sdk in headless Chromium against Colloquy's built-in demo
- * configuration (CORS `*`). The page lives on its own origin (a static site) and reaches the API
+ * configuration (CORS `*`) and its demo bot, the IT helpdesk (bots/helpdesk). The page lives on its own origin (a static site) and reaches the API
  * through a TCP proxy on a third port, so CORS is real and a test can cut the network under the SDK.
  *
  *   site A  http://127.0.0.1:<a>  ──XHR/WS──►  proxy A  ──►  Colloquy
@@ -39,7 +39,11 @@ import {
 
 const run = need('chromium', hasChromium());
 
+// The helpdesk's answers used here (bots/helpdesk/flows): each test uses distinct ones.
 const HELLO_REPLY = 'Hello! How can I help you today?';
+const THANKS_REPLY = "You're welcome! Anything else I can do for you?";
+const BYE_REPLY = 'Goodbye! Come back any time.';
+const HELP_REPLY = 'I can take care of these';
 
 describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', () => {
   let server: TestServer;
@@ -61,7 +65,7 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
 
   beforeAll(async () => {
     clearArtefacts('widget-');
-    server = await startTestServer();
+    server = await startTestServer({ settings: { demoBot: HELPDESK_BOT_DIR } });
     proxyA = await startProxy(server.node.port);
     proxyB = await startProxy(server.node.port);
     siteA = await startSite(pageConfig(proxyA));
@@ -240,18 +244,18 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
 
     await say(tab.page, 'hello');
     await waitForBubble(tab.page, 'bot', HELLO_REPLY);
-    await say(tab.page, 'the quick brown fox');
-    await waitForBubble(tab.page, 'bot', 'You said: the quick brown fox');
+    await say(tab.page, 'thanks a lot');
+    await waitForBubble(tab.page, 'bot', THANKS_REPLY);
 
     expect(await conversation(tab.page)).toEqual([
       ['user', 'hello'],
       ['bot', expect.stringContaining(HELLO_REPLY)],
-      ['user', 'the quick brown fox'],
-      ['bot', 'You said: the quick brown fox'],
+      ['user', 'thanks a lot'],
+      ['bot', THANKS_REPLY],
     ]);
     // The frame the SDK sent, and the compose box is cleared and enabled for the next message.
     const sent = tab.rec.sockets[0]!.sent.map((f) => JSON.parse(f));
-    expect(sent.filter((f) => f.message).map((f) => f.message.body)).toEqual(['hello', 'the quick brown fox']);
+    expect(sent.filter((f) => f.message).map((f) => f.message.body)).toEqual(['hello', 'thanks a lot']);
     expect((await tab.page.locator('.chatInputBox').textContent())?.trim()).toBe('');
     expect(await footerFrozen(tab.page)).toBe(false);
     // The typing dots shown after each send are gone once the reply rendered.
@@ -260,50 +264,88 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     await screenshot(tab.page, 'widget-03-chat');
   });
 
-  test('template buttons and quick replies post back and render the bot answer', async () => {
+  test('a flow end to end: a welcome button, quick replies, the hardware form (a failed and a good submission), a real ticket', async () => {
     const context = await newContext();
     const tab = await openTab(context, siteA, proxyA, newIdentity(), 'A');
     const { page } = tab;
     await ready(tab);
+    await screenshot(page, 'widget-04-flow-welcome-buttons');
 
-    // "help" → a button template; its "Buttons" button → the fruit template; "Apple" → the answer.
-    await say(page, 'help');
-    const help = page.locator(BOT_BUBBLES, { hasText: 'Here is what I can show you:' });
-    await help.waitFor();
-    await screenshot(page, 'widget-04-help-buttons');
-    await help.locator('.buttonTmplContentChild', { hasText: 'Buttons' }).click();
-    const fruit = page.locator(BOT_BUBBLES, { hasText: 'Pick a fruit:' });
-    await fruit.waitFor();
-    await fruit.locator('.buttonTmplContentChild', { hasText: 'Apple' }).click();
-    await waitForBubble(page, 'bot', 'You picked apple.');
-    // The user bubble shows the button's title, not its payload.
-    expect(await count(page, USER_BUBBLES, 'Buttons')).toBe(1);
-    expect(await count(page, USER_BUBBLES, 'Apple')).toBe(1);
-    expect(await count(page, USER_BUBBLES, 'fruit apple')).toBe(0);
-
-    // Quick replies: "Red" → the bot's answer.
-    await say(page, 'show quick replies');
-    const question = page.locator(BOT_BUBBLES, { hasText: 'What is your favourite colour?' });
-    await question.waitFor();
-    await expect.poll(() => question.locator('.quickReply').allTextContents().then((t) => t.map((s) => s.trim()))).toEqual(['Red', 'Green', 'Blue']);
-    await screenshot(page, 'widget-05-quick-replies');
-    await question.locator('.quickReply', { hasText: 'Red' }).click();
-    await waitForBubble(page, 'bot', 'Red it is');
-    expect(await count(page, USER_BUBBLES, 'Red')).toBe(1);
-
-    const postbacks = tab.rec.sockets[0]!.sent.map((f) => JSON.parse(f)).filter((f) => f.message?.renderMsg);
-    expect(postbacks.map((f) => [f.message.body, f.message.renderMsg])).toEqual([
-      ['show buttons', 'Buttons'],
-      ['fruit apple', 'Apple'],
-      ['colour red', 'Red'],
+    // A button of the welcome's button template starts the flow; the user's bubble shows its title.
+    const welcome = page.locator(BOT_BUBBLES, { hasText: WELCOME });
+    await welcome.locator('.buttonTmplContentChild', { hasText: 'Request hardware' }).click();
+    const device = page.locator(BOT_BUBBLES, { hasText: 'Which device do you need?' });
+    await device.waitFor();
+    await expect.poll(() => device.locator('.quickReply').allTextContents().then((t) => t.map((x) => x.trim()))).toEqual([
+      'Laptop',
+      'Monitor',
+      'Docking station',
+      'Headset',
+      'Keyboard',
+      'Mouse',
     ]);
-    const last = (await bubbles(page)).slice(-2);
-    expect(last.map((b) => [b.who, b.text])).toEqual([
-      ['user', 'Red'],
-      ['bot', expect.stringContaining('Red it is')],
+    await screenshot(page, 'widget-04-flow-quick-replies');
+    await device.locator('.quickReply', { hasText: 'Laptop' }).click();
+
+    // The form the Web SDK renders (form_template): the fields of a type it can draw.
+    const form = page.locator(BOT_BUBBLES, { hasText: 'Hardware request' }).last();
+    await form.locator('.formMainComponent').waitFor();
+    expect(await form.locator('.form-control').evaluateAll((els: any[]) => els.map((e) => `${e.id}:${e.type}`))).toEqual(['quantity:number', 'neededBy:date', 'reason:text']);
+    await screenshot(page, 'widget-04-flow-form');
+    // First too many, and a day in the past: the bot says what is wrong and sends the form again.
+    await form.locator('#quantity').fill('9');
+    await form.locator('#neededBy').fill('2020-01-01');
+    await form.locator('#reason').fill('Two new colleagues start on Monday');
+    await form.locator('.btn-info', { hasText: 'Send request' }).click();
+    await waitForBubble(page, 'bot', 'Quantity: It must be at most 5.');
+    await waitForBubble(page, 'bot', 'Needed by: The date cannot be in the past.');
+    const again = page.locator(BOT_BUBBLES, { hasText: 'Hardware request' }).last();
+    await expect.poll(() => page.locator(BOT_BUBBLES, { hasText: 'Hardware request' }).count()).toBe(2);
+    await screenshot(page, 'widget-04-flow-form-failure');
+    const neededBy = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    await again.locator('#quantity').fill('2');
+    await again.locator('#neededBy').fill(neededBy);
+    await again.locator('#reason').fill('Two new colleagues start on Monday');
+    await again.locator('.btn-info', { hasText: 'Send request' }).click();
+
+    // The last field, asked on its own (a yes/no the SDK's form cannot draw), then the confirmation.
+    const urgent = page.locator(BOT_BUBBLES, { hasText: 'Is it urgent?' });
+    await urgent.waitFor();
+    await urgent.locator('.quickReply', { hasText: 'No' }).click();
+    const confirm = page.locator(BOT_BUBBLES, { hasText: `2 × Laptop, needed by ${neededBy} (normal priority). Shall I send the request?` });
+    await confirm.waitFor();
+    await confirm.locator('.quickReply', { hasText: 'Send it' }).click();
+
+    // The flow completes with a ticket created through the ticket service, which then answers its status.
+    const done = page.locator(BOT_BUBBLES, { hasText: 'Your request is in as ticket' });
+    await done.waitFor();
+    const ticket = /HD-\d+/.exec((await done.textContent()) ?? '')![0];
+    await screenshot(page, 'widget-04-flow-completed');
+    await say(page, `status of ${ticket}`);
+    await waitForBubble(page, 'bot', `Ticket ${ticket} (hardware): "2 × Laptop" is open, normal priority`);
+
+    // On the wire: postbacks carry the payload and the title (reference §B.3 #2); the form came back as the
+    // SDK sends it (the values as JSON text, no renderMsg); the form and waiting events came as Kore events.
+    const sent = tab.rec.sockets[0]!.sent.map((f) => JSON.parse(f)).filter((f) => f.message);
+    expect(sent.map((f) => [f.message.body, f.message.renderMsg])).toEqual([
+      ['/request_hardware', 'Request hardware'],
+      ['Laptop', 'Laptop'],
+      [JSON.stringify({ quantity: '9', neededBy: '2020-01-01', reason: 'Two new colleagues start on Monday' }), undefined],
+      [JSON.stringify({ quantity: '2', neededBy, reason: 'Two new colleagues start on Monday' }), undefined],
+      ['no', 'No'],
+      ['yes', 'Send it'],
+      [`status of ${ticket}`, undefined],
     ]);
+    const events = tab.rec.sockets[0]!.received.map((f) => JSON.parse(f).type).filter((t: string) => t.startsWith('form_'));
+    expect(events).toEqual(['form_delivered', 'form_failure', 'form_delivered', 'form_submitted']);
+    const received = tab.rec.sockets[0]!.received.map((f) => JSON.parse(f));
+    expect(received.filter((f) => f.type === 'waiting_for_user_input').length).toBeGreaterThanOrEqual(5);
+    expect(received.find((f) => f.type === 'form_failure')).toMatchObject({ from: 'bot', formMetaInfo: { formId: expect.any(String), errors: [{ field: 'quantity' }, { field: 'neededBy' }] } });
+    // The user's bubbles show the button titles, not their payloads.
+    expect(await count(page, USER_BUBBLES, 'Request hardware')).toBe(1);
+    expect(await count(page, USER_BUBBLES, '/request_hardware')).toBe(0);
+    expect(await count(page, USER_BUBBLES, 'Send it')).toBe(1);
     expect(tab.rec.pageErrors).toEqual([]);
-    await screenshot(page, 'widget-06-templates-answered');
   });
 
   test('a page reload restores the history: earlier messages again, in order, no duplicates', async () => {
@@ -313,18 +355,18 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     await ready(tab);
     await say(page, 'hello');
     await waitForBubble(page, 'bot', HELLO_REPLY);
-    await say(page, 'remember me');
-    await waitForBubble(page, 'bot', 'You said: remember me');
+    await say(page, 'thank you');
+    await waitForBubble(page, 'bot', THANKS_REPLY);
     await say(page, 'help');
-    await waitForBubble(page, 'bot', 'Here is what I can show you:');
+    await waitForBubble(page, 'bot', HELP_REPLY);
     const before = await bubbles(page);
     const beforeConv = before.filter((b) => !b.text.includes(WELCOME));
-    expect(beforeConv.map((b) => b.text)).toEqual(['hello', expect.stringContaining(HELLO_REPLY), 'remember me', 'You said: remember me', 'help', expect.stringContaining('Here is what I can show you:')]);
+    expect(beforeConv.map((b) => b.text)).toEqual(['hello', expect.stringContaining(HELLO_REPLY), 'thank you', THANKS_REPLY, 'help', expect.stringContaining(HELP_REPLY)]);
 
     const socketsBefore = tab.rec.sockets.length;
     await page.reload();
     // The restored history ends with the last thing before the reload.
-    await waitForBubble(page, 'bot', 'Here is what I can show you:');
+    await waitForBubble(page, 'bot', HELP_REPLY);
     await ready(tab);
     // A reload is a new window: a new socket without isReconnect.
     expect(tab.rec.sockets[socketsBefore]?.url).not.toContain('isReconnect');
@@ -340,8 +382,8 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     expect(afterConv.map(key)).toEqual(beforeConv.map(key));
     const ids = after.map((b) => b.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const text of ['hello', 'remember me', 'help']) expect(await count(page, USER_BUBBLES, text)).toBe(1);
-    expect(await count(page, BOT_BUBBLES, 'You said: remember me')).toBe(1);
+    for (const text of ['hello', 'thank you', 'help']) expect(await count(page, USER_BUBBLES, text)).toBe(1);
+    expect(await count(page, BOT_BUBBLES, THANKS_REPLY)).toBe(1);
     // The first window's welcome is restored from history in first place (even if that window lost it,
     // see the welcome test); a reload is a new window, so its own On-Connect greeting comes last, once.
     expect(after[0]).toMatchObject({ who: 'bot', text: expect.stringContaining(WELCOME) });
@@ -349,8 +391,8 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     expect(after.map((b) => b.who + (b.text.includes(WELCOME) ? ':welcome' : ''))).toEqual(['bot:welcome', ...beforeConv.map((b) => b.who), 'bot:welcome']);
 
     // The restored template is still live: chat continues after the reload.
-    await say(page, 'after the reload');
-    await waitForBubble(page, 'bot', 'You said: after the reload');
+    await say(page, 'goodbye');
+    await waitForBubble(page, 'bot', BYE_REPLY);
     expect(tab.rec.pageErrors).toEqual([]);
   });
 
@@ -362,32 +404,32 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     const two = await openTab(context, siteA, proxyA, identity, 'two');
     await ready(two);
 
-    await say(one.page, 'from tab one');
-    await waitForBubble(one.page, 'bot', 'You said: from tab one');
+    await say(one.page, 'thanks, from tab one');
+    await waitForBubble(one.page, 'bot', THANKS_REPLY);
     // Tab two: a user_message (from "self") rendered as the user's own bubble, then the bot's reply.
-    await waitForBubble(two.page, 'user', 'from tab one');
-    await waitForBubble(two.page, 'bot', 'You said: from tab one');
+    await waitForBubble(two.page, 'user', 'thanks, from tab one');
+    await waitForBubble(two.page, 'bot', THANKS_REPLY);
     const frames = two.rec.sockets[0]!.received.map((f) => JSON.parse(f));
-    expect(frames.find((f) => f.type === 'user_message')).toMatchObject({ from: 'self', message: { body: 'from tab one' } });
+    expect(frames.find((f) => f.type === 'user_message')).toMatchObject({ from: 'self', message: { body: 'thanks, from tab one' } });
 
     // And the other way round.
-    await say(two.page, 'from tab two');
-    await waitForBubble(two.page, 'bot', 'You said: from tab two');
-    await waitForBubble(one.page, 'user', 'from tab two');
-    await waitForBubble(one.page, 'bot', 'You said: from tab two');
+    await say(two.page, 'bye from tab two');
+    await waitForBubble(two.page, 'bot', BYE_REPLY);
+    await waitForBubble(one.page, 'user', 'bye from tab two');
+    await waitForBubble(one.page, 'bot', BYE_REPLY);
 
     for (const tab of [one, two]) {
       // The sender never gets its own message echoed (it would show twice), and each tab is greeted
       // once: the second tab's welcome is for the second tab only.
-      expect(await count(tab.page, USER_BUBBLES, 'from tab one')).toBe(1);
-      expect(await count(tab.page, USER_BUBBLES, 'from tab two')).toBe(1);
-      expect(await count(tab.page, BOT_BUBBLES, 'You said: from tab one')).toBe(1);
+      expect(await count(tab.page, USER_BUBBLES, 'thanks, from tab one')).toBe(1);
+      expect(await count(tab.page, USER_BUBBLES, 'bye from tab two')).toBe(1);
+      expect(await count(tab.page, BOT_BUBBLES, THANKS_REPLY)).toBe(1);
       expect(welcomeFrames(tab)).toHaveLength(1);
       expect(await conversation(tab.page)).toEqual([
-        ['user', 'from tab one'],
-        ['bot', 'You said: from tab one'],
-        ['user', 'from tab two'],
-        ['bot', 'You said: from tab two'],
+        ['user', 'thanks, from tab one'],
+        ['bot', THANKS_REPLY],
+        ['user', 'bye from tab two'],
+        ['bot', BYE_REPLY],
       ]);
       expect(tab.rec.pageErrors).toEqual([]);
     }
@@ -416,14 +458,14 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     await screenshot(a.page, 'widget-10-disconnected');
 
     // Meanwhile the user writes from tab B: a user message and a bot reply tab A has not seen.
-    await say(b.page, 'while A was offline');
-    await waitForBubble(b.page, 'bot', 'You said: while A was offline');
-    expect(await count(a.page, BOT_BUBBLES, 'You said: while A was offline')).toBe(0);
+    await say(b.page, 'thanks, sent while A was offline');
+    await waitForBubble(b.page, 'bot', THANKS_REPLY);
+    expect(await count(a.page, BOT_BUBBLES, THANKS_REPLY)).toBe(0);
 
     // The network comes back; the SDK's reconnect (3 s back-off) goes through.
     proxyA.release();
-    await waitForBubble(a.page, 'user', 'while A was offline', 15_000);
-    await waitForBubble(a.page, 'bot', 'You said: while A was offline');
+    await waitForBubble(a.page, 'user', 'thanks, sent while A was offline', 15_000);
+    await waitForBubble(a.page, 'bot', THANKS_REPLY);
     await screenshot(a.page, 'widget-11-reconnected');
 
     const urls = a.rec.sockets.map((s) => s.url);
@@ -436,8 +478,8 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     expect(a.rec.api.filter((l) => l.includes('/api/rtm/start') && l.endsWith('-> 200'))).toHaveLength(2);
     // What tab A missed came on the new socket, as the user's own message and the bot's reply.
     const replayed = a.rec.sockets[1]!.received.map((f) => JSON.parse(f));
-    expect(replayed.filter((f) => f.type === 'user_message').map((f) => [f.from, f.message.body])).toEqual([['self', 'while A was offline']]);
-    expect(botFrames(a.rec.sockets[1]!).map(frameText)).toContain('You said: while A was offline');
+    expect(replayed.filter((f) => f.type === 'user_message').map((f) => [f.from, f.message.body])).toEqual([['self', 'thanks, sent while A was offline']]);
+    expect(botFrames(a.rec.sockets[1]!).map(frameText)).toContain(THANKS_REPLY);
     // The reconnect got no On-Connect greeting, and nothing was shown twice.
     expect(botFrames(a.rec.sockets[1]!).filter((f) => frameText(f).includes(WELCOME))).toEqual([]);
     expect(welcomeFrames(a)).toHaveLength(1);
@@ -447,17 +489,17 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     expect(await count(a.page, BOT_BUBBLES, HELLO_REPLY)).toBe(1);
 
     // Chat works on the new socket, and tab B sees it.
-    await say(a.page, 'back online');
-    await waitForBubble(a.page, 'bot', 'You said: back online');
-    await waitForBubble(b.page, 'user', 'back online');
-    expect(a.rec.sockets[1]!.sent.map((f) => JSON.parse(f)).filter((f) => f.message).map((f) => f.message.body)).toEqual(['back online']);
+    await say(a.page, 'bye, back online');
+    await waitForBubble(a.page, 'bot', BYE_REPLY);
+    await waitForBubble(b.page, 'user', 'bye, back online');
+    expect(a.rec.sockets[1]!.sent.map((f) => JSON.parse(f)).filter((f) => f.message).map((f) => f.message.body)).toEqual(['bye, back online']);
     expect(await conversation(a.page)).toEqual([
       ['user', 'hello'],
       ['bot', expect.stringContaining(HELLO_REPLY)],
-      ['user', 'while A was offline'],
-      ['bot', 'You said: while A was offline'],
-      ['user', 'back online'],
-      ['bot', 'You said: back online'],
+      ['user', 'thanks, sent while A was offline'],
+      ['bot', THANKS_REPLY],
+      ['user', 'bye, back online'],
+      ['bot', BYE_REPLY],
     ]);
     expect(await footerFrozen(a.page)).toBe(false);
     expect(a.rec.pageErrors).toEqual([]);

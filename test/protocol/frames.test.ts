@@ -241,7 +241,7 @@ describe('every frame the server sends', () => {
     const raw: { data: string; binary: boolean }[] = [];
     socket.ws.on('message', (data, isBinary) => raw.push({ data: data.toString(), binary: isBinary }));
     socket.send(frames.ping(7));
-    await chat(socket, 'help me');
+    await chat(socket, 'tell me about frames');
     socket.send('this is not json');
     await socket.next(isType('error'));
     for (const r of raw) {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ECHO_BOT_DIR } from '../support/server.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -115,7 +116,8 @@ export interface ServerProcess {
 export function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'start'], {
     cwd: dataDir,
-    env: cleanEnv({ COLLOQUY_DATA_DIR: dataDir, COLLOQUY_PORT: '0', COLLOQUY_LOG_LEVEL: 'warn', ...env }),
+    // The echo test bot, as in-process test servers (test/support/server.ts): answers name their message.
+    env: cleanEnv({ COLLOQUY_DATA_DIR: dataDir, COLLOQUY_PORT: '0', COLLOQUY_LOG_LEVEL: 'warn', COLLOQUY_DEMO_BOT: ECHO_BOT_DIR, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,9 +1,10 @@
 import { CoreError } from '../errors.js';
 import type { Hub } from '../fanout/hub.js';
 import { newMessageId } from '../ids.js';
-import type { ConversationRef, Entry, NewEntry, StateSnapshot, UserInput } from '../model.js';
+import type { ClientContext, ConversationRef, Entry, NewEntry, StateSnapshot, UserInput } from '../model.js';
 import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
+import type { IdleTimers, IdleTimersFactory } from '../ports/idle-timers.js';
 import type { Logger } from '../ports/logger.js';
 import type { Lease, Sequencer } from '../ports/sequencer.js';
 import type { AppendOptions, ConversationStore } from '../ports/store.js';
@@ -18,6 +19,8 @@ export interface ConversationDeps {
   readonly botFor: (botId: string) => BotEngine;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Where session idle timers live; default: this process (`SessionTimers`). A cluster shares them. */
+  readonly idleTimers?: IdleTimersFactory;
 }
 
 export interface ConversationSettings {
@@ -29,6 +32,8 @@ export interface ConversationSettings {
 export interface TurnContext {
   readonly conversation: ConversationRef;
   readonly deviceId: string;
+  /** What the client can render and told about the session; handed to the bot, never stored. */
+  readonly client?: ClientContext;
 }
 
 export interface Accepted {
@@ -51,15 +56,19 @@ const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again
  * row, append entries (+ state) durably, then publish. Nothing is acknowledged before it is stored.
  */
 export class ConversationService {
-  private readonly timers: SessionTimers;
+  private readonly timers: IdleTimers;
 
   constructor(
     private readonly deps: ConversationDeps,
     private readonly settings: ConversationSettings,
   ) {
-    this.timers = new SessionTimers(deps.clock, settings.idleTimeoutMs, (conv, sessionId) => {
-      this.expire(conv, sessionId).catch((err: unknown) => deps.log.error({ err, conversation: conv.id }, 'session.expire_failed'));
-    });
+    const timers = deps.idleTimers ?? ((idleMs, onIdle) => new SessionTimers(deps.clock, idleMs, onIdle));
+    this.timers = timers(settings.idleTimeoutMs, (conv, sessionId) =>
+      this.expire(conv, sessionId).catch((err: unknown) => {
+        deps.log.error({ err, conversation: conv.id }, 'session.expire_failed');
+        throw err;
+      }),
+    );
   }
 
   /** A window opened: make sure a session is active (appending `session_start` if not). */
@@ -110,7 +119,8 @@ export class ConversationService {
         const trigger: BotTrigger = { type: 'message', input };
         // An inline bot (fast, no side effects) answers before anything is stored: the message and the answer
         // are then one append — one commit — and the ack still waits for it.
-        const reply = bot.inline ? await this.reply(bot, conv, snap.value.dialog, plan.session.id, trigger, undefined) : undefined;
+        // A turn that needs to call out defers: it runs again below, once the message is stored.
+        const reply = bot.inline ? await this.reply(bot, ctx, snap.value.dialog, plan.session.id, trigger, undefined, true) : undefined;
         const base = plan.nextState ?? snap.value;
         const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
@@ -129,7 +139,7 @@ export class ConversationService {
         this.timers.touch(conv, plan.session.id);
         if (reply) return;
         const state: StateSnapshot = { ...snap, version: result.version, value: base };
-        await this.answer(conv, state, plan.session.id, trigger, undefined, lease);
+        await this.answer(ctx, state, plan.session.id, trigger, undefined, lease);
         return;
       }
       throw new CoreError('STATE_CONFLICT');
@@ -142,7 +152,7 @@ export class ConversationService {
       const snap = await this.deps.store.getState(ctx.conversation.id);
       const session = activeSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
       if (!session) return;
-      await this.answer(ctx.conversation, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
+      await this.answer(ctx, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
     });
   }
 
@@ -195,14 +205,15 @@ export class ConversationService {
 
   /** Run the bot for a trigger and store + publish what it says. */
   private async answer(
-    conv: ConversationRef,
+    ctx: TurnContext,
     snap: StateSnapshot,
     sessionId: string,
     trigger: BotTrigger,
     audience: string | undefined,
     lease: Lease,
   ): Promise<void> {
-    const { entries, dialog } = await this.reply(this.deps.botFor(conv.botId), conv, snap.value.dialog, sessionId, trigger, audience);
+    const conv = ctx.conversation;
+    const { entries, dialog } = (await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
     const dialogChanged = dialog !== snap.value.dialog;
     if (entries.length === 0 && !dialogChanged) return;
     const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog } } : undefined;
@@ -214,18 +225,34 @@ export class ConversationService {
     }
   }
 
-  /** The bot's turn as entries to append. A failing bot becomes an apology, never silence. */
+  /**
+   * The bot's turn as entries to append; `undefined` when an inline turn deferred. A failing bot becomes an
+   * apology, never silence.
+   */
   private async reply(
     bot: BotEngine,
-    conv: ConversationRef,
+    ctx: TurnContext,
     dialog: unknown,
     sessionId: string,
     trigger: BotTrigger,
     audience: string | undefined,
-  ): Promise<{ entries: NewEntry[]; dialog: unknown }> {
+    inline: boolean,
+  ): Promise<{ entries: NewEntry[]; dialog: unknown } | undefined> {
+    const conv = ctx.conversation;
     let out: BotTurnOutput;
     try {
-      out = await bot.turn({ conversation: conv, sessionId, trigger, dialog });
+      out = await bot.turn({
+        conversation: conv,
+        sessionId,
+        trigger,
+        dialog,
+        ...(ctx.client !== undefined ? { client: ctx.client } : {}),
+        ...(inline ? { inline: true as const } : {}),
+      });
+      if (out.defer) {
+        if (inline) return undefined;
+        throw new Error('a bot deferred a turn that was not inline');
+      }
     } catch (err) {
       this.deps.log.error({ err, conversation: conv.id }, 'bot.turn_failed');
       out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog };
@@ -237,7 +264,10 @@ export class ConversationService {
       at,
       from,
       sessionId,
-      body: o.kind === 'message' ? { kind: 'bot_message', content: o.content } : { kind: 'event', name: o.name },
+      body:
+        o.kind === 'message'
+          ? { kind: 'bot_message', content: o.content }
+          : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
       ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
     }));
     return { entries, dialog: out.dialog };

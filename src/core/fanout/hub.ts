@@ -12,6 +12,10 @@ export interface Subscriber {
    * Must not throw; a subscriber that cannot keep up detaches itself.
    */
   deliver(entries: readonly Entry[]): void;
+  /** The device this subscriber serves, when it serves one (see {@link Hub.announce}). */
+  readonly deviceId?: string;
+  /** A connection of the same device opened at `at` (epoch ms) on another node: an older one is stale. */
+  superseded?(at: number): void;
 }
 
 interface Cursor {
@@ -20,6 +24,8 @@ interface Cursor {
   seq: number;
   /** While reading missed entries from the store, live entries wait here. */
   parked: Entry[] | null;
+  /** Asked to read the store again while a read was under way (the bus may have lost something meanwhile). */
+  again: boolean;
 }
 
 interface Group {
@@ -28,6 +34,8 @@ interface Group {
 }
 
 const CATCH_UP_PAGE = 500;
+/** Conversations whose heads one {@link Hub.heal} asks the store for at a time. */
+const HEAL_BATCH = 500;
 const NOTHING = () => {};
 
 /**
@@ -51,11 +59,14 @@ export class Hub {
   attach(sub: Subscriber, afterSeq: number): void {
     let group = this.groups.get(sub.conversationId);
     if (!group) {
-      const unsubscribe = this.bus.localOnly ? NOTHING : this.bus.subscribe(conversationTopic(sub.conversationId), (m) => this.fromBus(m));
+      const id = sub.conversationId;
+      const unsubscribe = this.bus.localOnly
+        ? NOTHING
+        : this.bus.subscribe(conversationTopic(id), (m) => this.fromBus(m), () => this.resync(id));
       group = { cursors: new Map(), unsubscribe };
-      this.groups.set(sub.conversationId, group);
+      this.groups.set(id, group);
     }
-    const cursor: Cursor = { sub, seq: afterSeq, parked: null };
+    const cursor: Cursor = { sub, seq: afterSeq, parked: null, again: false };
     group.cursors.set(sub.id, cursor);
     this.catchUp(cursor, []);
   }
@@ -80,6 +91,43 @@ export class Hub {
     if (!this.bus.localOnly) this.bus.publish(conversationTopic(conversationId), { kind: 'entries', node: this.nodeId, conversationId, entries });
   }
 
+  /**
+   * `sub` (a new connection of its device) supersedes the device's older connections on other nodes: they
+   * are told through the bus and close themselves. A no-op on a single node.
+   */
+  announce(sub: Subscriber & { readonly deviceId: string }, openedAt: number): void {
+    if (this.bus.localOnly) return;
+    this.bus.publish(conversationTopic(sub.conversationId), {
+      kind: 'device',
+      node: this.nodeId,
+      conversationId: sub.conversationId,
+      deviceId: sub.deviceId,
+      connectionId: sub.id,
+      at: openedAt,
+    });
+  }
+
+  /**
+   * Compare every local conversation's cursors with the store's head and read what is missing. Pub/sub
+   * may lose the *last* message of a conversation (a node died between its append and its publish, or the
+   * bus dropped it): no later entry reveals that gap, so the node checks now and then.
+   */
+  async heal(): Promise<void> {
+    const ids = [...this.groups.keys()];
+    for (let i = 0; i < ids.length; i += HEAL_BATCH) {
+      const batch = ids.slice(i, i + HEAL_BATCH);
+      const heads = this.store.heads
+        ? await this.store.heads(batch)
+        : new Map(await Promise.all(batch.map(async (id) => [id, (await this.store.getState(id)).headSeq] as const)));
+      for (const id of batch) {
+        const head = heads.get(id) ?? 0;
+        const group = this.groups.get(id);
+        if (!group) continue;
+        for (const cursor of group.cursors.values()) if (cursor.seq < head) this.recheck(cursor);
+      }
+    }
+  }
+
   get connectionCount(): number {
     let n = 0;
     for (const g of this.groups.values()) n += g.cursors.size;
@@ -92,7 +140,25 @@ export class Hub {
 
   private fromBus(message: BusMessage): void {
     if (message.node === this.nodeId) return;
-    this.deliverLocal(message.conversationId, message.entries);
+    if (message.kind === 'entries') return this.deliverLocal(message.conversationId, message.entries);
+    const group = this.groups.get(message.conversationId);
+    if (!group) return;
+    for (const cursor of [...group.cursors.values()]) {
+      const sub = cursor.sub;
+      if (sub.deviceId === message.deviceId && sub.id !== message.connectionId) sub.superseded?.(message.at);
+    }
+  }
+
+  /** The bus may have lost messages of this conversation: every cursor reads the store again. */
+  private resync(conversationId: string): void {
+    const group = this.groups.get(conversationId);
+    if (!group) return;
+    for (const cursor of group.cursors.values()) this.recheck(cursor);
+  }
+
+  private recheck(cursor: Cursor): void {
+    if (cursor.parked) cursor.again = true;
+    else this.catchUp(cursor, []);
   }
 
   private deliverLocal(conversationId: string, entries: readonly Entry[]): void {
@@ -128,10 +194,11 @@ export class Hub {
     cursor.parked = pending;
     const read = async (): Promise<void> => {
       for (;;) {
+        cursor.again = false;
         const page = await this.store.readSince(cursor.sub.conversationId, cursor.seq, CATCH_UP_PAGE);
         if (!this.isAttached(cursor)) return;
         if (page.length > 0) this.hand(cursor, page);
-        if (page.length < CATCH_UP_PAGE) return;
+        if (page.length < CATCH_UP_PAGE && !cursor.again) return;
       }
     };
     let failed = false;

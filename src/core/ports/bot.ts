@@ -1,4 +1,4 @@
-import type { Content, ConversationRef, EventName, UserInput } from '../model.js';
+import type { ClientContext, Content, ConversationRef, EventDetail, EventName, UserInput } from '../model.js';
 
 export type BotTrigger =
   /** A new window opened (On-Connect): the bot may greet. */
@@ -11,25 +11,39 @@ export interface BotTurnInput {
   readonly trigger: BotTrigger;
   /** The dialog state the bot returned last time (undefined at first). */
   readonly dialog: unknown;
+  /** The client the trigger came from (absent when the protocol tells nothing). */
+  readonly client?: ClientContext;
+  /**
+   * Present and true when the turn runs before the user's message is stored (see {@link BotEngine.inline}):
+   * the bot must not call out. A turn that needs to answers `{ defer: true }` and is run again, not inline.
+   */
+  readonly inline?: true;
 }
 
 export type BotOutput =
   | { readonly kind: 'message'; readonly content: Content }
-  | { readonly kind: 'event'; readonly name: EventName };
+  | { readonly kind: 'event'; readonly name: EventName; readonly detail?: EventDetail };
 
 export interface BotTurnOutput {
   readonly outputs: readonly BotOutput[];
   /** The new dialog state; return the input object unchanged when nothing changed. */
   readonly dialog: unknown;
+  /**
+   * Only for an inline turn: this turn needs a call out. Outputs and dialog are ignored; the core stores the
+   * user's message and runs the turn again without `inline`.
+   */
+  readonly defer?: true;
 }
 
-/** Bot logic: the dialog engine, the built-in demo bot, or (later) a webhook bot. */
+/** Bot logic: the dialog engine, or (later) a webhook bot. */
 export interface BotEngine {
   turn(input: BotTurnInput): Promise<BotTurnOutput>;
   /**
-   * True for bots whose turn is fast and has no effect beyond its result (no calls out). The core may then
-   * run the turn before the user's message is stored and store message and answer in one commit; it may
-   * also run it again if that commit has to be retried. Other bots run after the message is stored.
+   * True for bots whose turns are usually fast and have no effect beyond their result. The core then runs a
+   * turn *before* the user's message is stored, with `inline: true`, and stores message and answer in one
+   * commit; it may also run it again if that commit has to be retried. A turn that would call out (an HTTP
+   * node) answers `{ defer: true }` instead: the message is then stored and acknowledged first and the turn
+   * runs again, free to call out. Bots that are not inline always run after the message is stored.
    */
   readonly inline?: boolean;
 }

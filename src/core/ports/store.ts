@@ -48,5 +48,10 @@ export interface ConversationStore {
    */
   readMessages(conversationId: string, page: { readonly offset: number; readonly limit: number }): Promise<MessagePage>;
   getState(conversationId: string): Promise<StateSnapshot>;
+  /**
+   * The head seq of many conversations at once (0 for unknown ones), for the hub's periodic check of
+   * what pub/sub may have lost. Optional: without it the hub asks `getState` one conversation at a time.
+   */
+  heads?(conversationIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
   close(): Promise<void>;
 }

@@ -4,6 +4,8 @@ import { sleep, type Suite } from './suite.js';
 
 export interface SequencerCtx {
   readonly sequencer: Sequencer;
+  /** Another node on the same backend, for sequencers that order turns across nodes. */
+  readonly peer?: Sequencer;
 }
 
 let k = 0;
@@ -65,6 +67,62 @@ export const sequencerSuite: Suite<SequencerCtx> = [
       const fences: (number | undefined)[] = [];
       await Promise.all(Array.from({ length: 20 }, () => sequencer.run(id, async (lease) => void fences.push(lease.fence))));
       if (fences.every((f) => f === undefined)) return;
+      for (let i = 1; i < fences.length; i++) assert.ok(fences[i]! > fences[i - 1]!, `fence ${fences[i]} after ${fences[i - 1]}`);
+    },
+  },
+  {
+    name: 'two nodes: runs of one key never overlap, and each node keeps its own call order',
+    async run({ sequencer, peer }) {
+      if (!peer) return;
+      const id = key();
+      let running = 0;
+      const order: string[] = [];
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => {
+          const [node, name] = i % 2 ? [peer, 'b'] : [sequencer, 'a'];
+          return node.run(id, async () => {
+            running += 1;
+            assert.equal(running, 1, 'two runs of one key overlapped across nodes');
+            order.push(`${name}${i}`);
+            await sleep(i % 3);
+            running -= 1;
+          });
+        }),
+      );
+      assert.equal(order.length, 30);
+      for (const name of ['a', 'b']) {
+        const mine = order.filter((o) => o.startsWith(name)).map((o) => Number(o.slice(1)));
+        assert.deepEqual(mine, [...mine].sort((x, y) => x - y), `node ${name} out of call order`);
+      }
+    },
+  },
+  {
+    name: 'two nodes: a burst from both is served in turns, neither waits for the other to finish',
+    async run({ sequencer, peer }) {
+      if (!peer) return;
+      const id = key();
+      const order: string[] = [];
+      const burst = (node: Sequencer, name: string) =>
+        Array.from({ length: 8 }, () =>
+          node.run(id, async () => {
+            order.push(name);
+            await sleep(5);
+          }),
+        );
+      await Promise.all([...burst(sequencer, 'a'), ...burst(peer, 'b')]);
+      const firstB = order.indexOf('b');
+      const firstA = order.indexOf('a');
+      assert.ok(firstB < order.lastIndexOf('a') && firstA < order.lastIndexOf('b'), `one node starved the other: ${order.join('')}`);
+    },
+  },
+  {
+    name: 'two nodes: fencing tokens strictly increase whichever node holds the key',
+    async run({ sequencer, peer }) {
+      if (!peer) return;
+      const id = key();
+      const fences: (number | undefined)[] = [];
+      for (let i = 0; i < 10; i++) await (i % 2 ? peer : sequencer).run(id, async (lease) => void fences.push(lease.fence));
+      assert.ok(fences.every((f) => typeof f === 'number'), 'a sequencer for several nodes must give fencing tokens');
       for (let i = 1; i < fences.length; i++) assert.ok(fences[i]! > fences[i - 1]!, `fence ${fences[i]} after ${fences[i - 1]}`);
     },
   },

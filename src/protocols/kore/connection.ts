@@ -5,15 +5,16 @@ import type { ConversationService, TurnContext } from '../../core/conversation/s
 import { CoreError, toCoreError } from '../../core/errors.js';
 import type { Hub, Subscriber } from '../../core/fanout/hub.js';
 import { conversationIdFor } from '../../core/ids.js';
-import type { Entry } from '../../core/model.js';
-import type { Clock } from '../../core/ports/clock.js';
+import type { ClientContext, Entry } from '../../core/model.js';
+import type { Clock, Timer } from '../../core/ports/clock.js';
 import type { EphemeralStore } from '../../core/ports/ephemeral.js';
 import type { ConnectionHandler, Link } from '../../core/ports/link.js';
 import type { Logger } from '../../core/ports/logger.js';
 import { decodeFrame } from './decode.js';
 import { ackFrame, botActiveFrame, encodeEntry, errorFrame, pongFrame, type KoreView } from './encode.js';
 import type { KoreConnections, LiveConnection } from './registry.js';
-import type { WelcomeGate } from './welcomes.js';
+import { KORE_FORM_FIELD_TYPES } from './templates.js';
+import type { Welcomes } from './welcomes.js';
 
 /** Everything a Kore connection needs from the node, shared by all connections. */
 export interface KoreRuntime {
@@ -22,7 +23,7 @@ export interface KoreRuntime {
   readonly gate: Gate;
   /** Where a device's delivery cursor waits between its connections. */
   readonly cursors: EphemeralStore;
-  readonly welcomes: WelcomeGate;
+  readonly welcomes: Welcomes;
   readonly connections: KoreConnections<KoreConnection>;
   readonly clock: Clock;
   readonly log: Logger;
@@ -31,12 +32,26 @@ export interface KoreRuntime {
     readonly maxViolations: number;
     /** How long a device's cursor is kept for its reconnect. */
     readonly cursorTtlMs: number;
+    /**
+     * Cluster: also save the device's cursor while the connection lives, at most this often (0: only when
+     * it closes). A node that dies saves nothing, and its devices reconnect elsewhere.
+     */
+    readonly cursorEveryMs?: number;
   };
 }
 
 const cursorKey = (deviceId: string) => `cursor:${deviceId}`;
+/** What the Kore Web SDK renders: forms of text-like fields, which it hides once submitted. */
+const KORE_CLIENT: ClientContext = { channel: 'kore', capabilities: { forms: { fieldTypes: KORE_FORM_FIELD_TYPES, keptAfterSubmit: false } } };
 /** A close code of a completed closing handshake: the client read everything sent before it. */
 const cleanClose = (code: number) => code !== 1006;
+
+/** The turn context of a device's Kore connection (a cluster also uses it to welcome the device from another node). */
+export const koreTurnContext = (claims: AccessClaims): TurnContext => ({
+  conversation: { id: conversationIdFor(claims.botId, claims.userId), botId: claims.botId, userId: claims.userId },
+  deviceId: claims.deviceId,
+  client: KORE_CLIENT,
+});
 
 /**
  * One Kore RTM WebSocket, from open to close: classifies frames, turns user messages into turns
@@ -62,6 +77,10 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** Last seq handed to the socket, and its value when the client last showed it was reading. */
   private delivered = 0;
   private heardAt = 0;
+  /** Cluster: the cursor last saved while open, and the pending save. */
+  private savedAt = -1;
+  private saving: Timer | undefined;
+  private readonly openedAt: number;
   private violations: number[] = [];
 
   constructor(
@@ -74,12 +93,13 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     this.id = link.id;
     this.deviceId = claims.deviceId;
     this.conversationId = conversationIdFor(claims.botId, claims.userId);
-    this.ctx = { conversation: { id: this.conversationId, botId: claims.botId, userId: claims.userId }, deviceId: claims.deviceId };
+    this.ctx = koreTurnContext(claims);
+    this.openedAt = rt.clock.now();
     rt.connections.add(this);
     const started = this.start();
     this.pending = this.settle(started);
     // Registered before the client can ask for its history (it does so once the socket is open).
-    if (!isReconnect) rt.welcomes.expect(this.deviceId, () => started.then(() => this.welcome()));
+    if (!isReconnect) rt.welcomes.expect(this.deviceId, () => started.then(() => this.welcome()), started.then(() => this.attached));
   }
 
   /** A child logger with this connection's ids, made when first needed (most connections never log). */
@@ -114,16 +134,38 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   heard(): void {
     this.heardAt = this.delivered;
+    const every = this.rt.settings.cursorEveryMs;
+    if (every && this.attached && this.saving === undefined && this.heardAt !== this.savedAt) {
+      this.saving = this.rt.clock.setTimer(every, () => {
+        this.saving = undefined;
+        if (this.attached) this.saveCursor(this.heardAt);
+      });
+    }
+  }
+
+  /**
+   * Cluster: a newer connection of this device opened on another node at `at` (the page holds one socket;
+   * this one is stale). It takes over; this one closes like a replaced one, without saving its cursor.
+   */
+  superseded(at: number): void {
+    if (this.replaced || at < this.openedAt) return;
+    this.replace();
   }
 
   closed(code: number): void {
     this.rt.connections.remove(this);
     this.rt.welcomes.cancel(this.deviceId);
+    this.saving?.cancel();
+    this.saving = undefined;
     if (!this.attached) return;
     this.attached = false;
     this.rt.hub.detach(this);
     if (this.replaced) return;
-    const resumeAfter = cleanClose(code) ? this.delivered : this.heardAt;
+    this.saveCursor(cleanClose(code) ? this.delivered : this.heardAt);
+  }
+
+  private saveCursor(resumeAfter: number): void {
+    this.savedAt = resumeAfter;
     this.rt.cursors.put(cursorKey(this.deviceId), String(resumeAfter), this.rt.settings.cursorTtlMs).catch((err: unknown) => {
       this.log.warn({ err }, 'kore.cursor_save_failed');
     });
@@ -131,10 +173,16 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   deliver(entries: readonly Entry[]): void {
     for (const e of entries) {
+      // A closing socket sends nothing more: what was not sent must not count as delivered, or the device's
+      // next connection (on any node) would resume after it. (The hub delivers until the close completes.)
+      if (!this.link.open) return;
       const frame = encodeEntry(e, this.view);
-      if (frame !== null) this.link.send(frame);
+      if (frame !== null) {
+        this.link.send(frame);
+        if (!this.link.open) return;
+      }
+      this.delivered = e.seq;
     }
-    this.delivered = entries[entries.length - 1]!.seq;
   }
 
   async recheck(): Promise<void> {
@@ -157,6 +205,9 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       this.delivered = this.heardAt = cursor;
       this.rt.hub.attach(this, cursor);
       this.attached = true;
+      // Cluster: the device's older socket may be open on another node; and its cursor must outlive this node.
+      this.rt.hub.announce(this, this.openedAt);
+      if (this.rt.settings.cursorEveryMs) this.saveCursor(cursor);
     } catch (err) {
       const e = toCoreError(err);
       // A refusal (blocked, suspended, penalty) is said in an error frame before the close; a failure is not.
@@ -193,6 +244,8 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** A newer connection of this device takes over: stop delivering, close, and hand over the resume point. */
   private replace(): number {
     this.replaced = true;
+    this.saving?.cancel();
+    this.saving = undefined;
     if (this.attached) {
       this.attached = false;
       this.rt.hub.detach(this);
@@ -239,8 +292,9 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   /** Start the turn. Not awaited: the sequencer keeps turns in order, and the next frame need not wait for the bot. */
   private turn(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): void {
+    const ctx = command.sessionVars ? { ...this.ctx, client: { ...KORE_CLIENT, sessionVars: command.sessionVars } } : this.ctx;
     const turn = this.rt.conversations
-      .receive(this.ctx, command.input, command.clientMessageId, (a) => this.link.send(ackFrame(replyTo, a.seq)))
+      .receive(ctx, command.input, command.clientMessageId, (a) => this.link.send(ackFrame(replyTo, a.seq)))
       .catch((err: unknown) => {
         const e = toCoreError(err);
         this.log.error({ err }, 'kore.turn_failed');

@@ -1,6 +1,6 @@
 import type { InboundCommand } from '../../core/commands.js';
 import { CoreError } from '../../core/errors.js';
-import type { Attachment, UserInput } from '../../core/model.js';
+import type { Attachment, FormSubmission, SessionValue, UserInput } from '../../core/model.js';
 
 /** A decoded client frame: the command, and the client's own id to echo as `replyto` (its JSON type kept). */
 export interface DecodedFrame {
@@ -29,6 +29,38 @@ function attachmentsOf(v: unknown): Attachment[] | CoreError {
     });
   }
   return out;
+}
+
+/**
+ * The Web SDK's `form_template` submits a form as a message whose body is `JSON.stringify({key: value})`
+ * with every value a string, and no `renderMsg` (reference §B.6). Such a body is read as a submission
+ * (the engine uses it only while a form waits for one); anything else stays text.
+ */
+function formSubmission(body: string, render: unknown): FormSubmission | undefined {
+  if (render !== undefined || !body.startsWith('{') || !body.endsWith('}')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  const entries = Object.entries(parsed);
+  if (entries.length === 0 || entries.length > 50 || !entries.every(([, v]) => typeof v === 'string')) return undefined;
+  return { values: parsed as Record<string, string>, typed: false };
+}
+
+/** `botInfo.customData`: what the page tells about the user's session (scalars only, bounded). */
+function sessionVarsOf(botInfo: unknown): Record<string, SessionValue> | undefined {
+  const data = isObject(botInfo) ? botInfo['customData'] : undefined;
+  if (!isObject(data)) return undefined;
+  const out: Record<string, SessionValue> = {};
+  for (const [k, v] of Object.entries(data).slice(0, 50)) {
+    if (k.length > 64) continue;
+    if (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
+    else if (typeof v === 'string' && v.length <= 1000) out[k] = v;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -71,12 +103,20 @@ export function decodeFrame(text: string): DecodedFrame | CoreError {
     const textIn = body.trim();
     if (textIn.length === 0 && attachments.length === 0) return malformed('"message.body" is empty and there are no attachments.');
     const render = message['renderMsg'];
+    const form = formSubmission(textIn, render);
+    const display = form
+      ? Object.entries(form.values)
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join(' · ')
+      : render;
     const input: UserInput = {
       text: textIn,
-      ...(typeof render === 'string' && render.length > 0 && render !== textIn ? { display: render } : {}),
+      ...(typeof display === 'string' && display.length > 0 && display !== textIn ? { display } : {}),
       ...(attachments.length > 0 ? { attachments } : {}),
+      ...(form ? { form } : {}),
     };
-    return { command: { type: 'message', input, ...(clientMessageId ? { clientMessageId } : {}) }, replyTo };
+    const sessionVars = sessionVarsOf(frame['botInfo']);
+    return { command: { type: 'message', input, ...(clientMessageId ? { clientMessageId } : {}), ...(sessionVars ? { sessionVars } : {}) }, replyTo };
   }
   if (resource === '/bot.clientEvent') {
     const name = isObject(frame['preDefinedEvent']) ? frame['preDefinedEvent']['type'] : undefined;

@@ -1,5 +1,5 @@
 import type { CoreError } from '../../core/errors.js';
-import type { Entry } from '../../core/model.js';
+import type { Entry, EventName } from '../../core/model.js';
 import { messageObject } from './templates.js';
 
 /** What an encoder needs to know about the connection and its bot. */
@@ -10,6 +10,18 @@ export interface KoreView {
 }
 
 const q = JSON.stringify;
+
+/** The conversation events Kore's RTM knows (seed 002); others are not sent to Kore clients. */
+const KORE_EVENTS: ReadonlySet<EventName> = new Set<EventName>([
+  'session_start',
+  'session_end',
+  'waiting_for_user_input',
+  'form_delivered',
+  'form_submitted',
+  'form_failure',
+  'agent_session_start',
+  'agent_session_end',
+]);
 
 /** The wire form of one `bot_response` message element, as the Web SDK reads it (reference §B.5). */
 function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): string {
@@ -81,16 +93,22 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
         seq: entry.seq,
       });
     }
-    case 'event':
+    case 'event': {
+      // Kore's RTM has no flow or hand-off-request events; those are for other channels (and the log).
+      if (!KORE_EVENTS.has(body.name)) return null;
+      const form = body.detail?.form;
       return JSON.stringify({
         type: body.name,
         from: 'bot',
         botInfo: view.botInfo,
         ...(entry.sessionId !== undefined ? { sessionId: entry.sessionId } : {}),
         ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        // The seed's form events carry `formMetaInfo`; ours names the form (and, on failure, what was wrong).
+        ...(form ? { formMetaInfo: { formId: form.id, ...(form.errors ? { errors: form.errors } : {}) } } : {}),
         timestamp: entry.at,
         seq: entry.seq,
       });
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AccessTokens } from '../../auth/access-token.js';
+import type { AccessClaims, AccessTokens } from '../../auth/access-token.js';
 import { bearer } from '../../auth/access-token.js';
 import type { AssertionVerifier } from '../../auth/assertion.js';
 import type { Gate } from '../../auth/gate.js';
@@ -25,7 +25,7 @@ export interface KoreHttpDeps {
    * A device asks for its history: its pending welcome is stored first, so the answer contains it
    * (reference §B.7). Resolves when that is done.
    */
-  readonly beforeHistory: (deviceId: string) => Promise<void>;
+  readonly beforeHistory: (claims: AccessClaims) => Promise<void>;
 }
 
 const HISTORY_DEFAULT_LIMIT = 10;
@@ -170,7 +170,7 @@ export function koreRoutes(deps: KoreHttpDeps): Route[] {
     const limit = intParam(req.query['limit'], HISTORY_DEFAULT_LIMIT);
     if (offset instanceof CoreError) throw offset;
     if (limit instanceof CoreError) throw limit;
-    if (offset === 0) await withTimeout(deps.beforeHistory(claims.deviceId), WELCOME_WAIT_MS);
+    if (offset === 0) await withTimeout(deps.beforeHistory(claims), WELCOME_WAIT_MS);
     const page = await deps.store.readMessages(conversationIdFor(botId, claims.userId), {
       offset,
       limit: Math.min(limit, HISTORY_MAX_LIMIT),

@@ -1,9 +1,9 @@
-import type { Button, Card, Content } from '../../core/model.js';
+import type { Button, Card, Content, Form, FormField } from '../../core/model.js';
 
 /**
  * Channel-neutral content → the message object a Kore bot developer would author (`M`), which the
- * Web SDK's template manager renders: `button`, `quick_replies`, `carousel`, `list`, attachments.
- * Plain text has no template.
+ * Web SDK's template manager renders: `button`, `quick_replies`, `carousel`, `list`, `form_template`,
+ * attachments. Plain text has no template.
  */
 export type KoreMessageObject = { readonly type: string; readonly payload: Readonly<Record<string, unknown>> };
 
@@ -18,10 +18,48 @@ const element = (c: Card) => ({
   ...(c.buttons ? { buttons: c.buttons.map(button) } : {}),
 });
 
+/**
+ * The field types the Web SDK 10.1's `form_template` renders: it draws every field as an `<input>` of the
+ * field's `type` and sends all values back as text (docs/protocols/kore.md). The dialog engine asks other
+ * field types one by one; should one still arrive here, it degrades to a text input that names the options.
+ */
+export const KORE_FORM_FIELD_TYPES = ['text', 'textarea', 'number', 'date'] as const;
+
+function formField(f: FormField): Record<string, unknown> {
+  const choices = f.options?.map((o) => o.label).join(', ');
+  const hint =
+    f.type === 'boolean' ? 'yes or no' : f.type === 'checkboxes' ? `any of: ${choices}` : f.type === 'dropdown' || f.type === 'radio' ? `one of: ${choices}` : f.type === 'date' ? 'YYYY-MM-DD' : '';
+  const type = f.type === 'number' || f.type === 'date' ? f.type : 'text';
+  return {
+    key: f.name,
+    label: f.label,
+    type,
+    ...(type === 'number' ? { inputType: 'number' } : {}),
+    placeholder: f.placeholder ?? hint,
+    ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+  };
+}
+
+function formTemplate(form: Form): KoreMessageObject {
+  return {
+    type: 'template',
+    payload: {
+      template_type: 'form_template',
+      heading: form.title ?? form.description ?? 'Please fill in this form',
+      formFields: form.fields.map(formField),
+      // A button of a type other than `url`/`postback` submits the form (the SDK's `.btn-info`).
+      buttons: [{ title: form.submitLabel ?? 'Submit', type: 'submit' }],
+      formId: form.id,
+    },
+  };
+}
+
 export function messageObject(content: Content): KoreMessageObject | string {
   switch (content.type) {
     case 'text':
       return content.text;
+    case 'form':
+      return formTemplate(content.form);
     case 'buttons':
       return { type: 'template', payload: { template_type: 'button', text: content.text, buttons: content.buttons.map(button) } };
     case 'quickReplies':

@@ -1,5 +1,15 @@
 import type { Clock, Timer } from '../../core/ports/clock.js';
 
+/** Where a connection registers its window's welcome (this node only, or the cluster: cluster-welcomes.ts). */
+export interface Welcomes {
+  /**
+   * Register the device's welcome. `fire` runs it; `ready` resolves true once the connection is open and
+   * attached (false if it never got there) — a cluster only tells other nodes about the welcome then.
+   */
+  expect(deviceId: string, fire: () => Promise<void>, ready?: Promise<boolean>): void;
+  cancel(deviceId: string): void;
+}
+
 /**
  * Makes a new window's welcome (On-Connect) part of that window's history.
  *
@@ -10,7 +20,7 @@ import type { Clock, Timer } from '../../core/ports/clock.js';
  * live frame of the welcome is then dropped by the SDK as a duplicate `messageId`, and the history shows it.
  * Without a history request the welcome goes out after a fallback delay.
  */
-export class WelcomeGate {
+export class WelcomeGate implements Welcomes {
   private readonly pending = new Map<string, { fire: () => Promise<void>; timer: Timer }>();
   /** Devices whose history was asked for before their connection registered a welcome. */
   private readonly early = new Map<string, number>();

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { DEMO_CONFIG } from '../demo.js';
+import { DEMO_CONFIG, HELPDESK_BOT_DIR } from '../demo.js';
 import { ConfigFileSchema, SettingsSchema, settingsTable, type AppConfig, type BotConfig, type ConfigFile, type Settings } from './schema.js';
 
 export interface Config {
@@ -13,6 +13,31 @@ export interface Config {
   readonly file: string | null;
   /** Serve the demo page and the development JWT service. */
   readonly demo: boolean;
+  /**
+   * Secrets for bot definitions (`{{secrets.NAME}}` in HTTP nodes), from `COLLOQUY_BOT_SECRET_<NAME>`
+   * environment variables. Every bot's `definition` above is an absolute path.
+   */
+  readonly botSecrets: Readonly<Record<string, string>>;
+}
+
+const BOT_SECRET_PREFIX = 'COLLOQUY_BOT_SECRET_';
+
+/** Each bot's definition folder, absolute: relative to the config file; the demo's may come from `demoBot`. */
+function withDefinitions(bots: readonly BotConfig[], base: string | null, settings: Settings, cwd: string, problems: string[]): BotConfig[] {
+  return bots.map((b, i) => {
+    const definition =
+      base === null
+        ? settings.demoBot
+          ? resolve(cwd, settings.demoBot)
+          : (b.definition ?? HELPDESK_BOT_DIR)
+        : b.definition
+          ? resolve(base, b.definition)
+          : HELPDESK_BOT_DIR;
+    if (!existsSync(join(definition, 'bot.yaml'))) {
+      problems.push(`${base === null && settings.demoBot ? 'COLLOQUY_DEMO_BOT' : `bots/${i}/definition`}: ${definition} is not a bot definition folder (it has no bot.yaml)`);
+    }
+    return { ...b, definition };
+  });
 }
 
 export class ConfigError extends Error {
@@ -127,9 +152,14 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!validateSettings(settings)) problems.push(...describe(validateSettings.errors, 'settings'));
   if (settings.secret && settings.secret.length < 32) problems.push('settings/secret: must be at least 32 characters');
 
-  const bots = file?.bots ?? [];
   const apps = file?.apps ?? [];
-  checkTenancy(bots, apps, path ?? 'built-in demo configuration', problems);
+  checkTenancy(file?.bots ?? [], apps, path ?? 'built-in demo configuration', problems);
+  const bots = withDefinitions(file?.bots ?? [], path === null ? null : dirname(path), settings, cwd, problems);
+  const botSecrets = Object.fromEntries(
+    Object.entries(sources.env)
+      .filter(([k, v]) => k.startsWith(BOT_SECRET_PREFIX) && k.length > BOT_SECRET_PREFIX.length && v !== undefined)
+      .map(([k, v]) => [k.slice(BOT_SECRET_PREFIX.length), v!]),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -138,5 +168,6 @@ export function loadConfig(sources: ConfigSources): Config {
     apps,
     file: path,
     demo: settings.demo === 'on' || (settings.demo === 'auto' && path === null),
+    botSecrets,
   });
 }

@@ -1,4 +1,5 @@
 import type { AppRecord, JwtAlgorithm } from '../../core/ports/directory.js';
+import type { Tenancy } from '../../core/ports/tenancy.js';
 import type { Db } from './database.js';
 
 interface AppRow {
@@ -23,7 +24,7 @@ const toApp = (r: AppRow): AppRecord => ({
  * Tenancy changed at run time (by the CLI or an admin), stored beside the conversations so a running
  * server sees it without a restart: SDK apps, blocked users, suspended bots.
  */
-export class SqliteTenancy {
+export class SqliteTenancy implements Tenancy {
   private readonly stmt;
   private readonly bump;
 
@@ -55,20 +56,20 @@ export class SqliteTenancy {
   }
 
   /** Moves whenever apps, blocks or suspensions change (in any process). */
-  revision(): number {
+  async revision(): Promise<number> {
     return this.stmt.revision.get()?.revision ?? 0;
   }
 
-  app(clientId: string): AppRecord | null {
+  async app(clientId: string): Promise<AppRecord | null> {
     const row = this.stmt.app.get(clientId);
     return row ? toApp(row) : null;
   }
 
-  apps(): AppRecord[] {
+  async apps(): Promise<AppRecord[]> {
     return this.stmt.apps.all().map(toApp);
   }
 
-  createApp(app: AppRecord, now: number): void {
+  async createApp(app: AppRecord, now: number): Promise<void> {
     this.bump(() => this.stmt.insertApp.run(
       app.clientId,
       app.name,
@@ -80,29 +81,29 @@ export class SqliteTenancy {
     ))();
   }
 
-  deleteApp(clientId: string): boolean {
+  async deleteApp(clientId: string): Promise<boolean> {
     return this.bump(() => this.stmt.deleteApp.run(clientId).changes > 0)();
   }
 
-  isBlocked(botId: string, userId: string): boolean {
+  async isBlocked(botId: string, userId: string): Promise<boolean> {
     return this.stmt.blocked.get(botId, userId) !== undefined;
   }
 
-  block(botId: string, userId: string, identity: string | null, now: number): void {
+  async block(botId: string, userId: string, identity: string | null, now: number): Promise<void> {
     this.bump(() => this.stmt.block.run(botId, userId, identity, now))();
   }
 
-  unblock(botId: string, userId: string): boolean {
+  async unblock(botId: string, userId: string): Promise<boolean> {
     return this.bump(() => this.stmt.unblock.run(botId, userId).changes > 0)();
   }
 
   /** `undefined` when the bot's suspension was never set at run time (the config file decides). */
-  suspended(botId: string): boolean | undefined {
+  async suspended(botId: string): Promise<boolean | undefined> {
     const row = this.stmt.suspended.get(botId);
     return row === undefined ? undefined : row.suspended === 1;
   }
 
-  setSuspended(botId: string, suspended: boolean): void {
+  async setSuspended(botId: string, suspended: boolean): Promise<void> {
     this.bump(() => this.stmt.setSuspended.run(botId, suspended ? 1 : 0))();
   }
 }
