@@ -29,12 +29,15 @@ export interface Ticket extends NewTicket {
   readonly createdAt: number;
 }
 
-/** Where tickets are kept (the embedded implementation is a SQLite table, `storage/sqlite/tickets.ts`). */
+/**
+ * Where tickets are kept: a SQLite table on one node (`storage/sqlite/tickets.ts`), a PostgreSQL table in a
+ * cluster (`storage/postgres/tickets.ts`), so a ticket created through any node is found through every node.
+ */
 export interface TicketStore {
-  create(t: NewTicket, at: number): Ticket;
-  get(id: string): Ticket | null;
+  create(t: NewTicket, at: number): Ticket | Promise<Ticket>;
+  get(id: string): Ticket | null | Promise<Ticket | null>;
   /** The requester's tickets, newest first. */
-  list(requester: string, limit: number): Ticket[];
+  list(requester: string, limit: number): Ticket[] | Promise<Ticket[]>;
 }
 
 const reply = (status: number, body: unknown): HttpReply => ({ status, body });
@@ -79,33 +82,33 @@ export function helpdeskRoutes(store: TicketStore, token: string, clock: Clock):
     const got = Buffer.from(Array.isArray(h) ? (h[0] ?? '') : (h ?? ''));
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
-  const guarded = (fn: (req: HttpRequest) => HttpReply) => async (req: HttpRequest) =>
+  const guarded = (fn: (req: HttpRequest) => HttpReply | Promise<HttpReply>) => async (req: HttpRequest) =>
     authorised(req) ? fn(req) : problem(401, 'A valid helpdesk token is required.', 'UNAUTHORIZED');
 
   return [
     {
       method: 'POST',
       path: 'helpdesk/tickets',
-      handle: guarded((req) => {
+      handle: guarded(async (req) => {
         const t = parseNew(req.body);
         if (typeof t === 'string') return problem(400, t, 'BAD_REQUEST');
-        return reply(201, view(store.create(t, clock.now())));
+        return reply(201, view(await store.create(t, clock.now())));
       }),
     },
     {
       method: 'GET',
       path: 'helpdesk/tickets',
-      handle: guarded((req) => {
+      handle: guarded(async (req) => {
         const requester = str(req.query['requester'], 200);
         if (!requester) return problem(400, '"requester" is required', 'BAD_REQUEST');
-        return reply(200, { tickets: store.list(requester, 20).map(view) });
+        return reply(200, { tickets: (await store.list(requester, 20)).map(view) });
       }),
     },
     {
       method: 'GET',
       path: 'helpdesk/tickets/:id',
-      handle: guarded((req) => {
-        const t = store.get(String(req.params['id'] ?? '').toUpperCase());
+      handle: guarded(async (req) => {
+        const t = await store.get(String(req.params['id'] ?? '').toUpperCase());
         const requester = str(req.query['requester'], 200);
         // Someone else's ticket is as unknown as a missing one.
         if (!t || (requester !== undefined && t.requester !== requester)) return problem(404, 'No such ticket.', 'NOT_FOUND');

@@ -20,9 +20,8 @@ import { KoreConnections } from '../protocols/kore/registry.js';
 import { koreSocketRoute } from '../protocols/kore/socket.js';
 import { WelcomeGate } from '../protocols/kore/welcomes.js';
 import type { Config } from './config/load.js';
-import { join } from 'node:path';
 import { helpdeskRoutes, helpdeskToken } from '../helpdesk/tickets.js';
-import { openTicketDatabase, SqliteTickets } from '../storage/sqlite/tickets.js';
+import { openHelpdeskTickets } from './helpdesk.js';
 import { createBots } from './bots.js';
 import { createEngines, redactUrl } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
@@ -71,7 +70,10 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   });
   const tokens = new AccessTokens(secret, s.accessTokenTtlSec * 1000, clock);
   // The demo helpdesk's ticket service (an "external system" the bot calls over HTTP; src/helpdesk).
-  const ticketDb = openTicketDatabase(s.store === 'memory' ? ':memory:' : join(s.dataDir, 'helpdesk.db'));
+  const helpdesk = await openHelpdeskTickets(s, log).catch(async (err: unknown) => {
+    await engines.close();
+    throw err;
+  });
   const tickets = new Tickets(ephemeral, s.ticketTtlSec * 1000);
   // In a cluster a window's history request may reach another node than its socket: the welcome is shared.
   const welcomes = engines.clustered
@@ -116,7 +118,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       clock,
       log,
       beforeHistory: (claims) => (welcomes instanceof ClusterWelcomes ? welcomes.release(claims) : welcomes.release(claims.deviceId)),
-    }).concat(helpdeskRoutes(new SqliteTickets(ticketDb), helpdeskToken(secret), clock)),
+    }).concat(helpdeskRoutes(helpdesk.store, helpdeskToken(secret), clock)),
     metrics,
     log,
     health: () => ({ ok: !draining, node: nodeId, connections: sockets.size, engines: engines.health() }),
@@ -181,7 +183,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     conversations.stop();
     await app.close();
     await engines.close();
-    ticketDb.close();
+    await helpdesk.close();
     log.info('server.stopped');
   };
   return {

@@ -180,4 +180,21 @@ describe.skipIf(!available)('a cluster of three nodes', () => {
     expect((await cluster.cli(['user', 'unblock', '--bot', LOGIN.botId, '--user', who])).code).toBe(0);
     await Promise.all([a.close(), b.close()]);
   });
+  test('the demo helpdesk keeps its tickets in PostgreSQL: created through node A, found through nodes B and C', async () => {
+    const { helpdeskToken } = await import('../../src/helpdesk/tickets.js');
+    const auth = { authorization: `Bearer ${helpdeskToken(cluster.env['COLLOQUY_SECRET']!)}`, 'content-type': 'application/json' };
+    const requester = identity('tickets');
+    const created = await fetch(`${cluster.nodes[0]!.url}/api/helpdesk/tickets`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ requester, summary: 'VPN drops every hour' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const onB = await fetch(`${cluster.nodes[1]!.url}/api/helpdesk/tickets/${id}?requester=${encodeURIComponent(requester)}`, { headers: auth });
+    expect(onB.status).toBe(200);
+    expect(await onB.json()).toMatchObject({ id, summary: 'VPN drops every hour', status: 'open' });
+    const onC = await fetch(`${cluster.nodes[2]!.url}/api/helpdesk/tickets?requester=${encodeURIComponent(requester)}`, { headers: auth });
+    expect(((await onC.json()) as { tickets: { id: string }[] }).tickets.map((t) => t.id)).toEqual([id]);
+  });
 });
