@@ -1,48 +1,10 @@
-import type { ConversationRef, ConversationState, Entry, NewEntry, StateSnapshot } from '../../core/model.js';
-import { DEDUPE_WINDOW, type AppendOptions, type AppendResult, type ConversationStore, type MessagePage } from '../../core/ports/store.js';
+import type { ConversationRef, Entry, NewEntry, StateSnapshot } from '../../core/model.js';
+import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../../core/ports/store.js';
 import type { Pool } from './database.js';
-import { APPEND_FUNCTION } from './migrations.js';
-import { RowCache, decodeAppend, emptyRow, encodeAppend, isMessage, originKey, type ConvRow } from './rows.js';
+import { appendArgs, merge, plan, WINDOW_APPENDS, type Op, type Outcome, type PendingAppend, type Refreshed } from './plan.js';
+import { RowCache, decodeAppend, emptyRow, isMessage, type ConvRow } from './rows.js';
+import { APPEND, HEADS, NEWEST_FIRST, REFRESH, SINCE, TOTAL } from './statements.js';
 
-interface PendingAppend {
-  readonly ref: ConversationRef;
-  readonly entries: readonly NewEntry[];
-  readonly options: AppendOptions;
-  readonly resolve: (r: AppendResult) => void;
-  readonly reject: (e: unknown) => void;
-  /** Times this append was planned on a row that turned out stale. */
-  attempts: number;
-}
-
-type Outcome = { readonly result: AppendResult } | { readonly error: unknown };
-
-/** One conversation's part of a group commit: the row it was planned from, and what to write. */
-interface Op {
-  readonly id: string;
-  readonly from: ConvRow;
-  row: ConvRow;
-  /** The lowest fencing token among the appends (the database's fence must not exceed it). */
-  fenceMin: number | null;
-  stateChanged: boolean;
-  readonly appends: { readonly lastSeq: number; readonly lastMsg: number; readonly data: string }[];
-  readonly items: { readonly op: PendingAppend; readonly outcome: Outcome }[];
-}
-
-interface Refreshed {
-  i: number;
-  no: number;
-  bot_id: string;
-  user_id: string;
-  version: number;
-  fence: number;
-  state: string | null;
-  last_seq: number | null;
-  last_msg: number | null;
-  data: string | null;
-}
-
-/** Appends read to rebuild a conversation's dedupe window (twice the window: bot-only appends carry no origin). */
-const WINDOW_APPENDS = 2 * DEDUPE_WINDOW;
 const CACHE_ROWS = 20_000;
 /** Group commits in flight at once (each on its own pooled connection, on disjoint conversations). */
 const MAX_BATCHES = 4;
@@ -50,44 +12,6 @@ const MAX_BATCHES = 4;
 const MAX_BATCH = 256;
 /** Replans of one append after its row turned out stale, before giving up. */
 const MAX_ATTEMPTS = 20;
-
-const REFRESH = {
-  name: 'colloquy_refresh',
-  text: `SELECT q.i::int AS i, c.no, c.bot_id, c.user_id, c.version, c.fence,
-                CASE WHEN c.version = q.v THEN NULL ELSE c.state END AS state,
-                a.last_seq, a.last_msg, a.data
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS q(id, v, h, i)
-           JOIN conversations c ON c.id = q.id
-           LEFT JOIN LATERAL (
-             SELECT x.last_seq, x.last_msg, x.data FROM appends x
-              WHERE x.conv = c.no AND x.last_seq > q.h ORDER BY x.last_seq DESC LIMIT $4
-           ) a ON true`,
-};
-const APPEND = {
-  name: 'colloquy_append',
-  text: `SELECT o_i, o_ok, o_no, o_head, o_version, o_fence FROM ${APPEND_FUNCTION}(
-           $1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::bigint[], $7::bigint[],
-           $8::bigint[], $9::bigint[], $10::text[], $11::int[], $12::bigint[], $13::bigint[], $14::text[])`,
-};
-const SINCE = {
-  name: 'colloquy_since',
-  text: `SELECT last_seq, data FROM appends WHERE conv = (SELECT no FROM conversations WHERE id = $1)
-          AND last_seq > $2 ORDER BY last_seq LIMIT $3`,
-};
-const TOTAL = {
-  name: 'colloquy_total',
-  text: `SELECT c.no, coalesce((SELECT a.last_msg FROM appends a WHERE a.conv = c.no ORDER BY a.last_seq DESC LIMIT 1), 0) AS total
-           FROM conversations c WHERE c.id = $1`,
-};
-const NEWEST_FIRST = {
-  name: 'colloquy_newest_first',
-  text: 'SELECT last_seq, last_msg, data FROM appends WHERE conv = $1 AND last_msg > $2 ORDER BY last_seq DESC',
-};
-const HEADS = {
-  name: 'colloquy_heads',
-  text: `SELECT c.id, coalesce((SELECT a.last_seq FROM appends a WHERE a.conv = c.no ORDER BY a.last_seq DESC LIMIT 1), 0) AS head
-           FROM conversations c WHERE c.id = ANY($1::text[])`,
-};
 
 /**
  * {@link ConversationStore} on PostgreSQL, for any number of nodes sharing one database.
@@ -335,117 +259,4 @@ export class PostgresStore implements ConversationStore {
     }
     this.queue = [...again, ...this.queue];
   }
-}
-
-/** The conversation row from a refresh: the rows one query returned for it, over what this process held. */
-function merge(id: string, old: ConvRow | undefined, found: readonly Refreshed[]): ConvRow {
-  const first = found[0]!;
-  const appends = found.filter((r) => r.last_seq !== null).sort((a, b) => a.last_seq! - b.last_seq!);
-  const ref: ConversationRef = { id, botId: first.bot_id, userId: first.user_id };
-  const state = first.state ?? old?.state ?? '{}';
-  const value = first.state !== null || !old ? (JSON.parse(state) as ConversationState) : old.value;
-  // Incremental when every append since the row this process held came back; rebuilt from the newest otherwise.
-  const incremental = old !== undefined && appends.length < WINDOW_APPENDS;
-  let origins = incremental ? old.origins : emptyRow(ref).origins;
-  let lastAt = incremental ? old.lastAt : 0;
-  const added: [string, number][] = [];
-  for (const a of appends) {
-    for (const e of decodeAppend({ last_seq: a.last_seq!, data: a.data! }, id)) {
-      const key = originKey(e);
-      if (key !== null) added.push([key, e.seq]);
-      if (e.at > lastAt) lastAt = e.at;
-    }
-  }
-  origins = origins.with(added);
-  const newest = appends.at(-1);
-  return {
-    no: first.no,
-    ref,
-    head: newest ? newest.last_seq! : incremental ? old.head : 0,
-    messages: newest ? newest.last_msg! : incremental ? old.messages : 0,
-    lastAt,
-    version: first.version,
-    fence: first.fence,
-    state,
-    value,
-    origins,
-  };
-}
-
-/** Decide one append against its conversation as planned so far in this batch (cf. the SQLite store). */
-function plan(op: Op, p: PendingAppend): AppendResult {
-  const { entries, options } = p;
-  const row = op.row;
-  for (const e of entries) {
-    const key = originKey(e);
-    if (key === null) continue;
-    const seq = row.origins.find(key);
-    if (seq !== undefined) return { ok: false, reason: 'duplicate', seq };
-  }
-  if (options.fence !== undefined && options.fence < row.fence) return { ok: false, reason: 'fenced' };
-  if (options.state && options.state.expectedVersion !== row.version) return { ok: false, reason: 'conflict' };
-
-  const state = options.state ? JSON.stringify(options.state.value) : row.state;
-  let { head, messages, lastAt } = row;
-  const written: Entry[] = [];
-  const added: [string, number][] = [];
-  for (const e of entries) {
-    head += 1;
-    if (isMessage(e)) messages += 1;
-    const key = originKey(e);
-    if (key !== null) added.push([key, head]);
-    written.push(placed(e, head, op.id));
-    if (e.at > lastAt) lastAt = e.at;
-  }
-  if (entries.length > 0) op.appends.push({ lastSeq: head, lastMsg: messages, data: encodeAppend(entries) });
-  if (options.fence !== undefined) op.fenceMin = op.fenceMin === null ? options.fence : Math.min(op.fenceMin, options.fence);
-  op.stateChanged ||= options.state !== undefined;
-  const version = options.state ? row.version + 1 : row.version;
-  op.row = {
-    no: row.no,
-    ref: row.ref,
-    head,
-    messages,
-    lastAt,
-    version,
-    fence: options.fence !== undefined ? Math.max(row.fence, options.fence) : row.fence,
-    state,
-    value: options.state ? options.state.value : row.value,
-    origins: row.origins.with(added),
-  };
-  return { ok: true, entries: written, version };
-}
-
-/** The stored form of an entry: the same fields, plus its place in the log. */
-const placed = (e: NewEntry, seq: number, conversationId: string): Entry => ({
-  id: e.id,
-  at: e.at,
-  from: e.from,
-  ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
-  body: e.body,
-  ...(e.origin !== undefined ? { origin: e.origin } : {}),
-  ...(e.audience !== undefined ? { audience: e.audience } : {}),
-  seq,
-  conversationId,
-});
-
-/** The append function's arguments for these conversations (see migrations.ts). */
-function appendArgs(ops: readonly Op[]): unknown[] {
-  const rows = ops.flatMap((o) => o.appends);
-  return [
-    ops.map((o) => o.id),
-    ops.map((o) => o.from.ref.botId),
-    ops.map((o) => o.from.ref.userId),
-    ops.map((o) => o.from.no > 0),
-    ops.map((o) => o.from.head),
-    ops.map((o) => o.from.version),
-    ops.map((o) => o.fenceMin),
-    ops.map((o) => o.row.version),
-    ops.map((o) => o.row.fence),
-    ops.map((o) => (o.stateChanged ? o.row.state : null)),
-    ops.map((o) => o.appends.length),
-    rows.map((a) => a.lastSeq),
-    rows.map((a) => a.lastMsg),
-    rows.map((a) => a.data),
-  ];
 }
