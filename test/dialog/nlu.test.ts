@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { IntentClassifier } from '../../src/dialog/nlu/classifier.js';
 import { ChoiceMatcher, readEntity } from '../../src/dialog/nlu/entities/index.js';
-import { readDate, readEmail, readNumber, readPhone, readYesNo, resolveDayBound } from '../../src/dialog/nlu/entities/values.js';
+import { isoDay, readDate, readEmail, readNumber, readPhone, readYesNo, resolveDayBound } from '../../src/dialog/nlu/entities/values.js';
 import { editDistance, Vocabulary } from '../../src/dialog/nlu/fuzzy.js';
 import { SystemCommands, SYSTEM_COMMANDS } from '../../src/dialog/nlu/system.js';
 import { normalise, Synonyms } from '../../src/dialog/nlu/text.js';
@@ -150,4 +150,14 @@ describe('entities', () => {
     expect(readEntity({ kind: 'text' }, 'hi', ctx, { minLength: 5 })).toMatchObject({ ok: false, reason: 'invalid' });
     expect(readEntity({ kind: 'email' }, 'nope', ctx)).toEqual({ ok: false, reason: 'unrecognised' });
   });
+});
+
+test('today changes at local midnight, also in zones with odd offsets and when asked every minute', () => {
+  // 2026-03-01 00:00 in Kathmandu (UTC+5:45) is 2026-02-28 18:15 UTC.
+  const midnight = Date.UTC(2026, 1, 28, 18, 15);
+  expect(isoDay(midnight - 1, 'Asia/Kathmandu')).toBe('2026-02-28');
+  expect(isoDay(midnight - 1, 'Asia/Kathmandu')).toBe('2026-02-28');
+  expect(isoDay(midnight, 'Asia/Kathmandu')).toBe('2026-03-01');
+  expect(isoDay(midnight, 'UTC')).toBe('2026-02-28');
+  expect(isoDay(midnight + 59_999, 'Asia/Kathmandu')).toBe('2026-03-01');
 });

@@ -53,9 +53,18 @@ const cached = (cache: Map<string, Intl.DateTimeFormat>, timeZone: string, make:
   return f;
 };
 
-/** Today in `timeZone` as `YYYY-MM-DD`. */
+/** The last day computed per time zone, valid for its minute (every UTC offset is whole minutes). */
+const lastDays = new Map<string, { minute: number; day: string }>();
+
+/** Today in `timeZone` as `YYYY-MM-DD`. Every turn asks; formatting is memoised per minute. */
 export function isoDay(at: number, timeZone: string): string {
-  return cached(dayFormats, timeZone, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })).format(at);
+  const minute = Math.floor(at / 60_000);
+  const last = lastDays.get(timeZone);
+  if (last !== undefined && last.minute === minute) return last.day;
+  const day = cached(dayFormats, timeZone, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })).format(at);
+  if (lastDays.size > 500) lastDays.clear();
+  lastDays.set(timeZone, { minute, day });
+  return day;
 }
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
