@@ -8,7 +8,7 @@ import { expectsFreeText } from './flow/asking.js';
 import { fetchCaller } from './flow/http.js';
 import { askWhich, begin, chosen, systemIntent } from './flow/navigation.js';
 import { answer, nodeOf, retry, startFlow } from './flow/runner.js';
-import { isState, openState, top } from './flow/state.js';
+import { openState, top } from './flow/state.js';
 import { Deferred, Turn, type ServiceCaller, type TurnServices } from './flow/turn.js';
 import type { IntentScore } from './nlu/classifier.js';
 
@@ -54,7 +54,7 @@ export class DialogEngine implements BotEngine {
   }
 
   async turn(input: BotTurnInput): Promise<BotTurnOutput> {
-    const state = openState(input.dialog, input.sessionId, this.bot.variables);
+    const { state, stored } = openState(input.dialog, input.sessionId, this.bot.variables);
     const client = input.client ?? {};
     for (const [k, v] of Object.entries(client.sessionVars ?? {})) state.sessionVars[k] = v;
     const trigger = input.trigger;
@@ -72,7 +72,7 @@ export class DialogEngine implements BotEngine {
       delete state.choose;
       return { outputs: [{ kind: 'message', content: { type: 'text', text: APOLOGY } }], dialog: state };
     }
-    const unchanged = isState(input.dialog) && JSON.stringify(input.dialog) === JSON.stringify(state);
+    const unchanged = stored !== undefined && stored === JSON.stringify(state);
     return { outputs: turn.outputs, dialog: unchanged ? input.dialog : state };
   }
 

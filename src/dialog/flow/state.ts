@@ -69,11 +69,16 @@ export function isState(v: unknown): v is DialogState {
  * The state to work on for this turn: a copy of the stored one, or a fresh one. A new session keeps only
  * the user variables.
  */
-export function openState(stored: unknown, sessionId: string, defaults: { session: Vars; user: Vars }): DialogState {
-  // A JSON round trip: the state is plain JSON (it is stored as such), and this is cheaper than structuredClone.
-  if (isState(stored) && stored.session === sessionId) return JSON.parse(JSON.stringify(stored)) as DialogState;
+export function openState(stored: unknown, sessionId: string, defaults: { session: Vars; user: Vars }): { state: DialogState; stored: string | undefined } {
+  // A JSON round trip: the state is plain JSON (it is stored as such), and this is cheaper than
+  // structuredClone; the text is kept so that the turn can tell cheaply whether the state changed.
+  if (isState(stored) && stored.session === sessionId) {
+    const text = JSON.stringify(stored);
+    return { state: JSON.parse(text) as DialogState, stored: text };
+  }
   const userVars = isState(stored) ? structuredClone(stored.userVars) : structuredClone(defaults.user);
-  return { v: 1, session: sessionId, sessionVars: structuredClone(defaults.session), userVars, stack: [], seq: isState(stored) ? stored.seq : 0 };
+  const state: DialogState = { v: 1, session: sessionId, sessionVars: structuredClone(defaults.session), userVars, stack: [], seq: isState(stored) ? stored.seq : 0 };
+  return { state, stored: isState(stored) ? JSON.stringify(stored) : undefined };
 }
 
 export const top = (s: DialogState): Frame | undefined => s.stack[s.stack.length - 1];
