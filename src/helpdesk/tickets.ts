@@ -29,16 +29,52 @@ export interface Ticket extends NewTicket {
   readonly createdAt: number;
 }
 
+/** A ticket as a store keeps it: its number, and null where an optional field is absent. */
+export interface StoredTicket {
+  readonly no: number;
+  readonly requester: string;
+  readonly category: string;
+  readonly summary: string;
+  readonly details: string | null;
+  readonly priority: string;
+  readonly status: string;
+  readonly neededBy: string | null;
+  readonly createdAt: number;
+}
+
+type Maybe<T> = T | Promise<T>;
+
 /**
  * Where tickets are kept: a SQLite table on one node (`storage/sqlite/tickets.ts`), a PostgreSQL table in a
  * cluster (`storage/postgres/tickets.ts`), so a ticket created through any node is found through every node.
+ * New tickets are `open`.
  */
 export interface TicketStore {
-  create(t: NewTicket, at: number): Ticket | Promise<Ticket>;
-  get(id: string): Ticket | null | Promise<Ticket | null>;
+  create(t: NewTicket, at: number): Maybe<StoredTicket>;
+  get(no: number): Maybe<StoredTicket | null>;
   /** The requester's tickets, newest first. */
-  list(requester: string, limit: number): Ticket[] | Promise<Ticket[]>;
+  list(requester: string, limit: number): Maybe<StoredTicket[]>;
 }
+
+/** Ticket numbers are shown from 1001 up: `HD-1001` is the first. */
+const FIRST = 1000;
+const numberOf = (id: string): number | null => {
+  const m = /^HD-(\d{1,15})$/.exec(id);
+  const no = m ? Number(m[1]) - FIRST : 0;
+  return no > 0 ? no : null;
+};
+
+export const ticketOf = (r: StoredTicket): Ticket => ({
+  id: `HD-${FIRST + r.no}`,
+  requester: r.requester,
+  category: r.category as Ticket['category'],
+  summary: r.summary,
+  ...(r.details !== null ? { details: r.details } : {}),
+  priority: r.priority as Ticket['priority'],
+  status: r.status as TicketStatus,
+  ...(r.neededBy !== null ? { neededBy: r.neededBy } : {}),
+  createdAt: r.createdAt,
+});
 
 const reply = (status: number, body: unknown): HttpReply => ({ status, body });
 const problem = (status: number, msg: string, code: string): HttpReply => reply(status, { errors: [{ msg, code }] });
@@ -46,7 +82,10 @@ const problem = (status: number, msg: string, code: string): HttpReply => reply(
 const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.trim().length > 0 && v.length <= max ? v.trim() : undefined);
 
 /** A ticket as the API shows it (with the day it was opened, for people). */
-const view = (t: Ticket) => ({ ...t, openedOn: new Date(t.createdAt).toISOString().slice(0, 10) });
+const view = (r: StoredTicket) => {
+  const t = ticketOf(r);
+  return { ...t, openedOn: new Date(t.createdAt).toISOString().slice(0, 10) };
+};
 
 function parseNew(body: unknown): NewTicket | string {
   if (typeof body !== 'object' || body === null) return 'the body must be a JSON object';
@@ -108,7 +147,8 @@ export function helpdeskRoutes(store: TicketStore, token: string, clock: Clock):
       method: 'GET',
       path: 'helpdesk/tickets/:id',
       handle: guarded(async (req) => {
-        const t = await store.get(String(req.params['id'] ?? '').toUpperCase());
+        const no = numberOf(String(req.params['id'] ?? '').toUpperCase());
+        const t = no === null ? null : await store.get(no);
         const requester = str(req.query['requester'], 200);
         // Someone else's ticket is as unknown as a missing one.
         if (!t || (requester !== undefined && t.requester !== requester)) return problem(404, 'No such ticket.', 'NOT_FOUND');

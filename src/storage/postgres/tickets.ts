@@ -7,11 +7,8 @@ import type { Pool } from './database.js';
  * migrations; it is created here, idempotently, when the service opens.
  */
 
-type Category = 'incident' | 'hardware' | 'access' | 'request';
-type Priority = 'low' | 'normal' | 'high';
-type Status = 'open' | 'in progress' | 'resolved' | 'closed';
-
-interface Row {
+/** The row as the ticket service reads it (`StoredTicket` of `src/helpdesk/tickets.ts`). */
+interface StoredTicket {
   no: number;
   requester: string;
   category: string;
@@ -19,9 +16,11 @@ interface Row {
   details: string | null;
   priority: string;
   status: string;
-  needed_by: string | null;
-  created_at: number;
+  neededBy: string | null;
+  createdAt: number;
 }
+
+const COLUMNS = 'no, requester, category, summary, details, priority, status, needed_by AS "neededBy", created_at AS "createdAt"';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS helpdesk_tickets (
@@ -39,25 +38,6 @@ const SCHEMA = `
 
 /** Nodes starting together create the table once (an advisory lock around the idempotent DDL). */
 const SCHEMA_LOCK = 0x68656c70; // "help"
-
-const FIRST = 1000;
-const idOf = (no: number) => `HD-${FIRST + no}`;
-const noOf = (id: string): number | null => {
-  const m = /^HD-(\d{1,15})$/.exec(id);
-  return m ? Number(m[1]) - FIRST : null;
-};
-
-const ticket = (r: Row) => ({
-  id: idOf(r.no),
-  requester: r.requester,
-  category: r.category as Category,
-  summary: r.summary,
-  ...(r.details !== null ? { details: r.details } : {}),
-  priority: r.priority as Priority,
-  status: r.status as Status,
-  ...(r.needed_by !== null ? { neededBy: r.needed_by } : {}),
-  createdAt: r.created_at,
-});
 
 export class PostgresTickets {
   private constructor(private readonly pool: Pool) {}
@@ -78,23 +58,21 @@ export class PostgresTickets {
     return new PostgresTickets(pool);
   }
 
-  async create(t: { requester: string; category: Category; summary: string; details?: string; priority: Priority; neededBy?: string }, at: number) {
-    const { rows } = await this.pool.query<Row>(
-      'INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
-      [t.requester, t.category, t.summary, t.details ?? null, t.priority, 'open', t.neededBy ?? null, at],
+  async create(t: { requester: string; category: string; summary: string; details?: string; priority: string; neededBy?: string }, at: number): Promise<StoredTicket> {
+    const { rows } = await this.pool.query<StoredTicket>(
+      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING ${COLUMNS}`,
+      [t.requester, t.category, t.summary, t.details ?? null, t.priority, t.neededBy ?? null, at],
     );
-    return ticket(rows[0]!);
+    return rows[0]!;
   }
 
-  async get(id: string) {
-    const no = noOf(id);
-    if (no === null || no < 1) return null;
-    const { rows } = await this.pool.query<Row>('SELECT * FROM helpdesk_tickets WHERE no = $1', [no]);
-    return rows[0] ? ticket(rows[0]) : null;
+  async get(no: number): Promise<StoredTicket | null> {
+    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE no = $1`, [no]);
+    return rows[0] ?? null;
   }
 
-  async list(requester: string, limit: number) {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM helpdesk_tickets WHERE requester = $1 ORDER BY no DESC LIMIT $2', [requester, limit]);
-    return rows.map(ticket);
+  async list(requester: string, limit: number): Promise<StoredTicket[]> {
+    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE requester = $1 ORDER BY no DESC LIMIT $2`, [requester, limit]);
+    return rows;
   }
 }

@@ -41,11 +41,8 @@ export function openTicketDatabase(path: string): Db {
   return db;
 }
 
-type Category = 'incident' | 'hardware' | 'access' | 'request';
-type Priority = 'low' | 'normal' | 'high';
-type Status = 'open' | 'in progress' | 'resolved' | 'closed';
-
-interface Row {
+/** The row as the ticket service reads it (`StoredTicket` of `src/helpdesk/tickets.ts`). */
+interface StoredTicket {
   no: number;
   requester: string;
   category: string;
@@ -53,28 +50,11 @@ interface Row {
   details: string | null;
   priority: string;
   status: string;
-  needed_by: string | null;
-  created_at: number;
+  neededBy: string | null;
+  createdAt: number;
 }
 
-const FIRST = 1000;
-const idOf = (no: number) => `HD-${FIRST + no}`;
-const noOf = (id: string): number | null => {
-  const m = /^HD-(\d+)$/.exec(id);
-  return m ? Number(m[1]) - FIRST : null;
-};
-
-const ticket = (r: Row) => ({
-  id: idOf(r.no),
-  requester: r.requester,
-  category: r.category as Category,
-  summary: r.summary,
-  ...(r.details !== null ? { details: r.details } : {}),
-  priority: r.priority as Priority,
-  status: r.status as Status,
-  ...(r.needed_by !== null ? { neededBy: r.needed_by } : {}),
-  createdAt: r.created_at,
-});
+const COLUMNS = 'no, requester, category, summary, details, priority, status, needed_by AS neededBy, created_at AS createdAt';
 
 export class SqliteTickets {
   private readonly insert;
@@ -83,24 +63,21 @@ export class SqliteTickets {
 
   constructor(db: Db) {
     this.insert = db.prepare(
-      'INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
+      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING ${COLUMNS}`,
     );
-    this.byNo = db.prepare('SELECT * FROM helpdesk_tickets WHERE no = ?');
-    this.byRequester = db.prepare('SELECT * FROM helpdesk_tickets WHERE requester = ? ORDER BY no DESC LIMIT ?');
+    this.byNo = db.prepare(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE no = ?`);
+    this.byRequester = db.prepare(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE requester = ? ORDER BY no DESC LIMIT ?`);
   }
 
-  create(t: { requester: string; category: Category; summary: string; details?: string; priority: Priority; neededBy?: string }, at: number) {
-    const row = this.insert.get(t.requester, t.category, t.summary, t.details ?? null, t.priority, 'open', t.neededBy ?? null, at) as Row;
-    return ticket(row);
+  create(t: { requester: string; category: string; summary: string; details?: string; priority: string; neededBy?: string }, at: number): StoredTicket {
+    return this.insert.get(t.requester, t.category, t.summary, t.details ?? null, t.priority, t.neededBy ?? null, at) as StoredTicket;
   }
 
-  get(id: string) {
-    const no = noOf(id);
-    const row = no === null ? undefined : (this.byNo.get(no) as Row | undefined);
-    return row ? ticket(row) : null;
+  get(no: number): StoredTicket | null {
+    return (this.byNo.get(no) as StoredTicket | undefined) ?? null;
   }
 
-  list(requester: string, limit: number) {
-    return (this.byRequester.all(requester, limit) as Row[]).map(ticket);
+  list(requester: string, limit: number): StoredTicket[] {
+    return this.byRequester.all(requester, limit) as StoredTicket[];
   }
 }
