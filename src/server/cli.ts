@@ -51,7 +51,7 @@ function load(values: Record<string, unknown>): Config {
 async function withTenancy<T>(config: Config, fn: (t: Tenancy, dir: ConfiguredDirectory) => Promise<T>): Promise<T> {
   const { tenancy, close } = await openTenancy(config);
   try {
-    return await fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy));
+    return await fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels));
   } finally {
     await close();
   }

@@ -59,7 +59,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const bots = createBots(config, { clock, log, secrets: { HELPDESK_TOKEN: helpdeskToken(secret) }, serverUrl: () => selfUrl });
   const engines = await createEngines(config, { clock, metrics, log, node: nodeId, ...(options.bus ? { bus: options.bus } : {}) });
   const { store, tenancy, bus, sequencer, ephemeral } = engines;
-  const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy);
+  const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels);
   const hub = new Hub(nodeId, store, bus, log);
   const conversations = new ConversationService(
     { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
