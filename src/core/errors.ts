@@ -189,6 +189,10 @@ export const ERRORS = {
     http: 404, close: null, retryable: false,
     message: 'No channel has this id.',
   },
+  HANDOFF_NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No live-agent handoff has this id.',
+  },
   DUPLICATE_REQ_ID: {
     http: 409, close: null, retryable: true,
     message: 'A request with this reqId is still being processed in this session.',
