@@ -14,7 +14,7 @@ import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
 import { SocketGateway } from '../gateway/websocket.js';
 import { SocketIoGateway } from '../gateway/socketio.js';
-import { AiseraHandler, IdleByConversation, type AiseraRuntime } from '../protocols/aisera/handler.js';
+import { AiseraHandler, IdleByConversation, SURVEY_FLOW, type AiseraRuntime } from '../protocols/aisera/handler.js';
 import { aiseraRoutes } from '../protocols/aisera/http.js';
 import { aiseraConnector, aiseraSocketRoute } from '../protocols/aisera/socket.js';
 import { AiseraTokens } from '../protocols/aisera/tokens.js';
@@ -108,6 +108,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     clock,
     log: log.child({ protocol: 'aisera' }),
     idle: aiseraIdle,
+    hasSurvey: (botId) => bots.hasFlow(botId, SURVEY_FLOW),
     settings: { idleTimeoutMs: s.aiseraIdleTimeoutSec * 1000, maxAuthFailures: s.aiseraMaxAuthFailures },
   };
   const aisera = new AiseraHandler(aiseraRuntime);

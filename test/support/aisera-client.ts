@@ -67,9 +67,9 @@ class Inbox {
     });
   }
   /** All frames of `reqId` up to and including its final one. */
-  async response(reqId: unknown, ms = 5000): Promise<Frame[]> {
-    await this.next((f) => f.reqId === reqId && f.final === true, ms);
-    return this.frames.filter((f) => f.reqId === reqId);
+  async response(reqId: unknown, ms = 5000, from = 0): Promise<Frame[]> {
+    await this.next((f) => f.reqId === reqId && f.final === true, ms, from);
+    return this.frames.slice(from).filter((f) => f.reqId === reqId);
   }
 }
 
@@ -96,8 +96,9 @@ export class RawClient extends Inbox {
   }
   async ask(req: Frame | string, ms?: number): Promise<Frame[]> {
     const reqId = typeof req === 'string' ? (JSON.parse(req) as Frame).data.reqId : req.data.reqId;
+    const from = this.frames.length;
     this.send(req);
-    return this.response(reqId, ms);
+    return this.response(reqId, ms, from);
   }
   close(): void {
     this.ws.close();
@@ -125,8 +126,9 @@ export class SioClient extends Inbox {
   }
   async ask(req: Frame | string, ms?: number): Promise<Frame[]> {
     const reqId = typeof req === 'string' ? (JSON.parse(req) as Frame).data.reqId : req.data.reqId;
+    const from = this.frames.length;
     this.send(req);
-    return this.response(reqId, ms);
+    return this.response(reqId, ms, from);
   }
   close(): void {
     this.socket.close();

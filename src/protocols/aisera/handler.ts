@@ -10,7 +10,7 @@ import type { Logger } from '../../core/ports/logger.js';
 import type { ConversationStore } from '../../core/ports/store.js';
 import { decodeRequest, isRejection, parseRequest, type AiseraRequest, type Capabilities, type FieldProblem } from './decode.js';
 import { directFrame, errorFrame, FrameAssembler, historyItems, type Frame, type FrameView } from './encode.js';
-import { findChoice, formState, sessionEntries } from './lookup.js';
+import { findChoice, formState, hadUserTurn, sessionEntries, surveyCompleted } from './lookup.js';
 import type { ReqId } from './schema.js';
 import { TokenCache, type AiseraTokens, type Principal } from './tokens.js';
 
@@ -31,7 +31,12 @@ export interface AiseraRuntime {
     readonly idleTimeoutMs: number;
     readonly maxAuthFailures: number;
   };
+  /** Does this bot define the end-of-session survey (a flow named {@link SURVEY_FLOW})? */
+  readonly hasSurvey: (botId: string) => boolean;
 }
+
+/** The flow a bot defines to be its end-of-session survey (docs/protocols/aisera.md). */
+export const SURVEY_FLOW = 'end_session_survey';
 
 /** One client of the channel: a socket (raw WS or Socket.IO) or one REST call. */
 export interface AiseraClient {
@@ -231,16 +236,30 @@ export class AiseraHandler {
         await client.follow(conversation, view);
         await this.rt.conversations.restart(ctx);
         return;
-      case 'endSessionSurvey':
+      case 'endSessionSurvey': {
+        // The survey is offered when the bot has one and the user said something this session; else the session just ends.
         await client.follow(conversation, view);
+        const session = await this.rt.conversations.activeSession(conversation);
+        if (session && this.rt.hasSurvey(conversation.botId) && hadUserTurn(await this.recent(conversation.id), session.id)) {
+          await this.rt.conversations.receive(ctx, { text: `/${SURVEY_FLOW}`, display: 'End of session survey' }, undefined, () => {});
+          return;
+        }
         if (!(await this.rt.conversations.closeSession(ctx, 'closed'))) ended('closed');
         return;
+      }
       default:
         break;
     }
     const input = await this.input(req, conversation);
     await client.follow(conversation, view);
     await this.rt.conversations.receive(ctx, input, undefined, () => {});
+    // The answer that completed the end-of-session survey ends the session (an unsolicited StatusUpdate follows).
+    if (this.rt.hasSurvey(conversation.botId) && kind.type !== 'goBack' && kind.type !== 'startOver') {
+      const session = await this.rt.conversations.activeSession(conversation);
+      if (session && surveyCompleted(await this.recent(conversation.id), session.id, req.reqId, SURVEY_FLOW)) {
+        await this.rt.conversations.closeSession({ conversation, deviceId: client.deviceId }, 'surveyCompleted');
+      }
+    }
   }
 
   /** The user input of a turn: typed text, a resolved option, a form, or a navigation action. */

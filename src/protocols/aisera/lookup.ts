@@ -35,6 +35,17 @@ export function formState(entries: readonly Entry[], sessionId: string, formId: 
   return state;
 }
 
+/** Did the request `reqId` complete the flow `flowId` in this session (its newest turn)? */
+export function surveyCompleted(entries: readonly Entry[], sessionId: string, reqId: string | number, flowId: string): boolean {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if (e.sessionId !== sessionId || e.request?.id !== reqId) return false;
+    if (e.body.kind === 'event' && e.body.name === 'flow_completed' && e.body.detail?.flow?.id === flowId && e.body.detail.flow.status === 'completed') return true;
+    if (e.body.kind === 'user_message') return false;
+  }
+  return false;
+}
+
 /** The session had at least one user turn (the end-of-session survey is offered only then). */
 export const hadUserTurn = (entries: readonly Entry[], sessionId: string): boolean =>
   entries.some((e) => e.sessionId === sessionId && e.body.kind === 'user_message');
