@@ -61,7 +61,8 @@ const FORMS: ChannelCapabilities = { forms: { fieldTypes: ALL_FIELD_TYPES, keptA
 /** How much of the log a request may look back at for follow-ups, forms and history. */
 const LOOKBACK = 400;
 const HISTORY_MAX = 200;
-const AUTH_ERRORS = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'CHANNEL_MISMATCH', 'IDENTITY_MISMATCH']);
+/** Presented credentials that failed: three in a row close a socket (a missing token is only a malformed request). */
+const AUTH_ERRORS = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'CHANNEL_MISMATCH', 'IDENTITY_MISMATCH']);
 
 /** Conversation id → idle timeout (ms) of its channel, for the conversation service; bounded. */
 export class IdleByConversation {
