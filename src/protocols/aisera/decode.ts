@@ -111,8 +111,7 @@ export function decodeRequest(raw: unknown): AiseraRequest | Rejection {
   const fail = (code: ErrorCode, path: string, message: string) => reject(code, [{ path, message }], echo);
   if (typeof raw['token'] !== 'string' || raw['token'] === '') return fail('TOKEN_MISSING', 'token', 'is required');
   if (!validateEnvelope(raw)) {
-    const problems = (validateEnvelope.errors ?? []).map((e) => ({ path: pathOf(e), message: e.message ?? 'is invalid' }));
-    return reject('INVALID_REQUEST', dedupe(problems), echo);
+    return reject('INVALID_REQUEST', onePerPath(validateEnvelope.errors ?? []), echo);
   }
   const env = raw;
   const d = env.data;
@@ -201,12 +200,13 @@ function reject(code: ErrorCode, errors: readonly FieldProblem[], echo: Omit<Rej
   return { error: new CoreError(code), errors, reqId: echo?.reqId ?? null, userId: echo?.userId ?? null, channelId: echo?.channelId ?? null };
 }
 
-function dedupe(problems: FieldProblem[]): FieldProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const k = `${p.path}\u0000${p.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+/** One problem per field: a value that fits none of a union's types is said once, not once per type. */
+function onePerPath(errors: readonly ErrorObject[]): FieldProblem[] {
+  const byPath = new Map<string, FieldProblem>();
+  for (const e of errors) {
+    const path = pathOf(e);
+    if (e.keyword === 'anyOf') byPath.set(path, { path, message: 'has an invalid type or value' });
+    else if (!byPath.has(path)) byPath.set(path, { path, message: e.message ?? 'is invalid' });
+  }
+  return [...byPath.values()];
 }

@@ -23,9 +23,7 @@ export const DataSchema = Type.Object({
   reqId: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Integer()]),
   type: Type.Optional(Type.String({ maxLength: 64 })),
   text: Type.Optional(Type.String({ maxLength: 4000, pattern: NO_CONTROLS })),
-  sessionVars: Type.Optional(
-    Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' }), SessionValue, { maxProperties: 64 }),
-  ),
+  sessionVars: Type.Optional(Type.Record(Type.String(), SessionValue, { maxProperties: 64, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } })),
   isKL: Type.Optional(Type.Boolean()),
   userFullName: Type.Optional(Type.String({ maxLength: 256, pattern: NO_CONTROLS })),
   channelId: Type.Optional(ID(128)),
