@@ -10,7 +10,6 @@ import WebSocket from 'ws';
 export const AISERA_BOT_DIR = fileURLToPath(new URL('../fixtures/bots/aisera', import.meta.url));
 export { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from '../../src/server/demo.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Frame = Record<string, any>;
 
 const SEED = JSON.parse(readFileSync(new URL('../fixtures/aisera/seed-requests.json', import.meta.url), 'utf8')) as { samples: Record<string, string> };

@@ -8,7 +8,9 @@ import type { Entry, NewEntry } from '../../src/core/model.js';
 import { ManualClock } from '../../src/core/memory/clock.js';
 import { choicesOf, followUpIdFor } from '../../src/protocols/aisera/answers.js';
 import { decodeRequest, isRejection, parseRequest, type AiseraRequest, type Rejection } from '../../src/protocols/aisera/decode.js';
-import { FrameAssembler, type Frame } from '../../src/protocols/aisera/encode.js';
+import { FrameAssembler } from '../../src/protocols/aisera/encode.js';
+
+type Frame = Record<string, any>;
 import { findChoice, formState } from '../../src/protocols/aisera/lookup.js';
 import { AiseraTokens, sha256Hex, TokenCache } from '../../src/protocols/aisera/tokens.js';
 
@@ -160,13 +162,13 @@ describe('encode: the frame assembler', () => {
   test('options get followUpIds derived from the entry, resolvable from the log in that session only', () => {
     const offer = entry({ body: { kind: 'bot_message', content: { type: 'quickReplies', text: 'Pick', replies: [{ title: 'A', payload: '/a' }, { title: 'B', payload: '/b' }] } } });
     const [f] = assemble([offer]);
-    const options = f!['answers'][0]['options'] as Frame[];
+    const options = (f!['answers'] as unknown as Frame[])[0]!['options'] as Frame[];
     expect(options).toEqual([
       { followUpId: followUpIdFor(offer.id, 0), label: 'A' },
       { followUpId: followUpIdFor(offer.id, 1), label: 'B' },
     ]);
-    expect(findChoice([offer], 's1', options[1]!['followUpId'])).toEqual({ label: 'B', payload: '/b' });
-    expect(findChoice([offer], 's2', options[1]!['followUpId'])).toBeUndefined();
+    expect(findChoice([offer], 's1', options[1]!['followUpId'] as string)).toEqual({ label: 'B', payload: '/b' });
+    expect(findChoice([offer], 's2', options[1]!['followUpId'] as string)).toBeUndefined();
     expect(findChoice([offer], 's1', 'R:0e70f8b8-6f6c-4ee5-8d26-6a8375e9bcea')).toBeUndefined();
     expect(choicesOf({ type: 'buttons', text: 't', buttons: [{ kind: 'link', title: 'L', url: 'https://x' }] })).toEqual([]);
   });
