@@ -58,8 +58,11 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  // Routes that check origins themselves (per channel), also for their CORS preflight.
+  const ownOriginPaths = new Set(deps.apiRoutes.filter((r) => r.ownOrigins).flatMap((r) => API_PREFIXES.map((p) => p + r.path)));
   app.addHook('onRequest', async (req, reply) => {
     if ((req.routeOptions.config as { ownOrigins?: boolean } | undefined)?.ownOrigins) return;
+    if (req.method === 'OPTIONS' && ownOriginPaths.has(req.url.split('?')[0]!)) return;
     if (!settings.originAllowed(req.headers.origin, req.headers.host)) {
       return reply.code(403).send(errorBody(new CoreError('ORIGIN_NOT_ALLOWED')));
     }

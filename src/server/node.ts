@@ -184,6 +184,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         if (r === revision) return;
         revision = r;
         gate.forget();
+        aisera.forget();
         await koreRuntime.connections.recheckAll();
       })
       .catch((err: unknown) => log.warn({ err }, 'tenancy.watch_failed'));

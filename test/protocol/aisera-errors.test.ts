@@ -188,6 +188,22 @@ describe('close codes and origins', () => {
   });
 });
 
+describe('REST from browsers', () => {
+  test('the CORS preflight of /api/receive and /api/token is answered for any page; the channel decides on the request itself', async () => {
+    for (const path of ['/api/receive', '/api/token']) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: PICKY.origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(PICKY.origin);
+    }
+    const r = await rest(server.url, request({ token: PICKY.key, userId: 'p', channelId: PICKY.id }, { text: 'from the page' }), { origin: PICKY.origin });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('access-control-allow-origin')).toBe(PICKY.origin);
+  });
+});
+
 describe('REST errors', () => {
   test('status = code, body {code, error, errors, errorCode}; bad JSON is MALFORMED_JSON; a bearer header stands for the token', async () => {
     const bad = await rest(server.url, '{"token":');

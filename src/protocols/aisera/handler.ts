@@ -61,6 +61,8 @@ const FORMS: ChannelCapabilities = { forms: { fieldTypes: ALL_FIELD_TYPES, keptA
 /** How much of the log a request may look back at for follow-ups, forms and history. */
 const LOOKBACK = 400;
 const HISTORY_MAX = 200;
+/** How long a channel's record is trusted without a tenancy change (the node drops them on every change). */
+const CHANNEL_CACHE_MS = 60_000;
 /** Presented credentials that failed: three in a row close a socket (a missing token is only a malformed request). */
 const AUTH_ERRORS = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'CHANNEL_MISMATCH', 'IDENTITY_MISMATCH']);
 
@@ -112,8 +114,27 @@ class Refusal {
 export class AiseraHandler {
   /** Requests in flight per conversation, by reqId: a second one with the same id is refused (409). */
   private readonly inFlight = new Map<string, Set<string>>();
+  /** Channels looked up recently (a request names its channel every time); dropped when tenancy changes. */
+  private readonly channels = new Map<string, { readonly record: ChannelRecord; readonly at: number }>();
 
   constructor(private readonly rt: AiseraRuntime) {}
+
+  /** Tenancy changed (a channel created, changed or deleted): look channels up again. */
+  forget(): void {
+    this.channels.clear();
+  }
+
+  private async channel(id: string): Promise<ChannelRecord | null> {
+    const now = this.rt.clock.now();
+    const hit = this.channels.get(id);
+    if (hit && now - hit.at < CHANNEL_CACHE_MS) return hit.record;
+    const record = await this.rt.directory.channel(id);
+    if (record) {
+      this.channels.set(id, { record, at: now });
+      if (this.channels.size > 10_000) this.channels.delete(this.channels.keys().next().value!);
+    } else this.channels.delete(id);
+    return record;
+  }
 
   /** Handle one request (the text of a frame or body). Resolves when its last frame went out. */
   async handle(text: string | unknown, client: AiseraClient): Promise<void> {
@@ -139,7 +160,7 @@ export class AiseraHandler {
   }
 
   private async run(req: AiseraRequest, client: AiseraClient): Promise<void> {
-    const channel = await this.rt.directory.channel(req.channelId);
+    const channel = await this.channel(req.channelId);
     if (!channel) throw new Refusal(new CoreError('CHANNEL_NOT_FOUND'), [{ path: 'channelId', message: 'no channel has this id' }]);
     if (client.origin !== undefined && !channel.origins.includes('*') && !channel.origins.includes(client.origin)) {
       throw new Refusal(new CoreError('ORIGIN_NOT_ALLOWED'), [{ path: '$', message: `origin ${client.origin} is not allowed on this channel` }]);
