@@ -107,6 +107,9 @@ describe.each(Object.keys(transports))('the seed over %s', (transport) => {
     ]);
     const frames = await conn.ask(seedText('formSubmit', { ...fill, formId: form['formId'] }));
     expect(final(frames)).toMatchObject({ reqId: 'REQ123', userId: fill.userId, modeType: 'FlowCompleted', flow: { id: 'form_sample', status: 'completed' } });
+    // The spelling `userid` is accepted and noted, on the request's final frame (to the requester only).
+    expect(final(frames)['warnings']).toEqual(['userid: read as userId']);
+    expect(frames.filter((f) => f['warnings'] !== undefined)).toHaveLength(1);
     expect(texts(frames)).toEqual(['Form received: Quick brown fox, 2021-11-17, option3, option2, check1, check2, 6, yes.']);
     const again = final(await conn.ask(seedText('formSubmit', { ...fill, formId: form['formId'] })));
     expect(again).toMatchObject({ modeType: 'Error', code: 409, errorCode: 'FORM_ALREADY_SUBMITTED' });

@@ -76,6 +76,7 @@ describe('forms', () => {
     const c = await RawClient.connect(server.url);
     const who = demo();
     const form = formOf(await c.ask(request(who, { text: 'show me the form', ...FORMS })));
+    expect(form['kind']).toBe('input');
     const { booleanSample: _b, ...missing } = GOOD;
     const bad = await c.ask(request(who, { text: '', ...FORMS, followUpData: { formId: form['formId'], formFieldValues: { ...missing, numberSample: '6', dateSample: '2021-02-30', dropdownSample: 'option9' } } }));
     const err = bad.find((f) => f['modeType'] === 'FormError')!;
@@ -128,6 +129,7 @@ describe('ending sessions', () => {
     expect(offered.find((f) => f['modeType'] === 'FlowStarted')?.['flow']).toMatchObject({ id: 'end_session_survey' });
     const survey = formOf(offered);
     expect(survey['fields'].map((f: Frame) => f['name'])).toEqual(['rating', 'comment']);
+    expect(survey['kind']).toBe('survey');
     const from = c.frames.length;
     const done = await c.ask(request(who, { text: '', ...FORMS, followUpData: { formId: survey['formId'], formFieldValues: { rating: '5', comment: 'great' } } }));
     expect(texts(done)).toEqual(['Thank you for your feedback!']);

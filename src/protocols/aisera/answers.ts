@@ -50,8 +50,8 @@ export function choicesOf(content: Content): OptionChoice[] {
   }
 }
 
-/** The answers of one bot message entry. `surveyForms`: form ids that are the end-of-session survey. */
-export function answersOf(entryId: string, content: Content, surveyForms?: ReadonlySet<string>): Answer[] {
+/** The answers of one bot message entry. `survey`: it belongs to the end-of-session survey (its form is a survey). */
+export function answersOf(entryId: string, content: Content, survey = false): Answer[] {
   let n = 0;
   const id = () => `${entryId}.${n++}`;
   const options = (text: string | undefined): Answer[] => {
@@ -87,7 +87,7 @@ export function answersOf(entryId: string, content: Content, surveyForms?: Reado
           type: 'form',
           form: {
             formId: f.id,
-            kind: surveyForms?.has(f.id) ? 'survey' : 'input',
+            kind: survey ? 'survey' : 'input',
             ...(f.title !== undefined ? { title: f.title } : {}),
             ...(f.description !== undefined ? { description: f.description } : {}),
             submitLabel: f.submitLabel ?? 'Submit',

@@ -3,6 +3,7 @@ import type { ConversationRef } from '../../core/model.js';
 import type { ConnectionHandler, Link } from '../../core/ports/link.js';
 import type { Capabilities } from './decode.js';
 import type { Frame, FrameView } from './encode.js';
+import type { ReqId } from './schema.js';
 import { Binding, type AiseraClient, type AiseraHandler, type AiseraRuntime } from './handler.js';
 import { TokenCache } from './tokens.js';
 
@@ -19,6 +20,8 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
   readonly tokens = new TokenCache();
   private readonly bindings = new Map<string, Binding>();
   private readonly declared = new Map<string, Capabilities>();
+  /** Warnings of requests under way, by reqId, for their final frame. */
+  private readonly warnings = new Map<ReqId, readonly string[]>();
   private queue: Promise<void> = Promise.resolve();
   private authFailures = 0;
   private closed_ = false;
@@ -57,7 +60,7 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
     const head = (await this.rt.store.getState(conv.id)).headSeq;
     if (this.bindings.has(conv.id) || this.closed_) return;
     const binding = new Binding(`${this.link.id}:${conv.id}`, conv.id, view, (frames) => {
-      for (const f of frames) this.link.send(f);
+      for (const f of frames) this.link.send(this.warnings.size > 0 ? this.withWarnings(f) : f);
     });
     this.bindings.set(conv.id, binding);
     this.rt.hub.attach(binding, head);
@@ -69,7 +72,22 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
   }
 
   reply(frame: Frame): void {
-    this.link.send(JSON.stringify(frame));
+    this.link.send(this.withWarnings(JSON.stringify(frame)));
+  }
+
+  warn(reqId: ReqId, warnings: readonly string[]): void {
+    this.warnings.set(reqId, warnings);
+    if (this.warnings.size > 64) this.warnings.delete(this.warnings.keys().next().value!);
+  }
+
+  /** A request's final frame carries its warnings (to the requester only). */
+  private withWarnings(text: string): string {
+    if (this.warnings.size === 0) return text;
+    const frame = JSON.parse(text) as Frame;
+    const w = frame.reqId !== null && frame.final ? this.warnings.get(frame.reqId) : undefined;
+    if (!w) return text;
+    this.warnings.delete(frame.reqId!);
+    return JSON.stringify({ ...frame, warnings: w });
   }
 
   capabilities(conversationId: string, declared: Capabilities | undefined): Capabilities {

@@ -45,8 +45,8 @@ export const PROTOCOL_VERSION = 'aisera-compat/1';
 export interface FrameView {
   readonly userId: string;
   readonly channelId: string;
-  /** Form ids that are end-of-session surveys (answer `form.kind: "survey"`). */
-  readonly surveyForms?: ReadonlySet<string>;
+  /** The flow that is the end-of-session survey: forms sent while it runs have `form.kind: "survey"`. */
+  readonly surveyFlow?: string;
 }
 
 export interface Frame {
@@ -165,7 +165,7 @@ export function historyItems(entries: readonly Entry[], view: FrameView): Histor
     if (e.body.kind === 'user_message') {
       items.push({ at, role: 'user', seq: e.seq, ...(e.request ? { reqId: e.request.id } : {}), text: e.body.input.display ?? e.body.input.text });
     } else if (e.body.kind === 'bot_message') {
-      items.push({ at, role: e.from.role === 'agent' ? 'agent' : 'bot', seq: e.seq, answers: answersOf(e.id, e.body.content, view.surveyForms) });
+      items.push({ at, role: e.from.role === 'agent' ? 'agent' : 'bot', seq: e.seq, answers: answersOf(e.id, e.body.content) });
     }
   }
   return items;
@@ -178,6 +178,8 @@ export function historyItems(entries: readonly Entry[], view: FrameView): Histor
 export class FrameAssembler {
   private current: Frame | undefined;
   private previousSessionId: string | undefined;
+  /** The end-of-session survey flow is running (as far as the entries seen tell). */
+  private inSurvey = false;
   private readonly out: Frame[] = [];
 
   constructor(private readonly view: FrameView) {}
@@ -188,14 +190,16 @@ export class FrameAssembler {
     if (body.kind === 'user_message') {
       this.flushCurrent();
     } else if (body.kind === 'bot_message') {
-      this.frame(entry, reqId, undefined).answers.push(...answersOf(entry.id, body.content, this.view.surveyForms));
+      this.frame(entry, reqId, undefined).answers.push(...answersOf(entry.id, body.content, this.inSurvey));
     } else {
       const detail = body.detail;
       switch (body.name) {
         case 'flow_started':
+          if (detail?.flow) this.inSurvey = detail.flow.id === this.view.surveyFlow;
           if (detail?.flow) this.frame(entry, reqId, 'FlowStarted').flow = { id: detail.flow.id, ...(detail.flow.title !== undefined ? { name: detail.flow.title } : {}), runId: detail.flow.runId, exitCommand: 'Cancel' };
           break;
         case 'flow_completed':
+          if (detail?.flow?.id === this.view.surveyFlow) this.inSurvey = false;
           if (detail?.flow) this.frame(entry, reqId, 'FlowCompleted').flow = { id: detail.flow.id, runId: detail.flow.runId, status: detail.flow.status ?? 'completed' };
           break;
         case 'form_failure': {

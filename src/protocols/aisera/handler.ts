@@ -50,6 +50,8 @@ export interface AiseraClient {
   reply(frame: Frame): void;
   /** The capabilities in force for this conversation: the declared ones, else the last declared (sticky), else none. */
   capabilities(conversationId: string, declared: Capabilities | undefined): Capabilities;
+  /** Notes about an accepted request (ignored fields, the `userid` spelling), for its final frame to this client. */
+  warn(reqId: ReqId, warnings: readonly string[]): void;
   /** Authentication failed / succeeded (a socket closes after too many failures in a row). */
   authFailed?(): void;
   authSucceeded?(): void;
@@ -145,6 +147,7 @@ export class AiseraHandler {
       return;
     }
     const echo = { reqId: decoded.reqId, userId: decoded.userId, channelId: decoded.channelId };
+    if (decoded.warnings.length > 0) client.warn(decoded.reqId, decoded.warnings);
     try {
       await this.run(decoded, client);
     } catch (err) {
@@ -214,7 +217,7 @@ export class AiseraHandler {
   }
 
   private async dispatch(req: AiseraRequest, client: AiseraClient, conversation: ConversationRef): Promise<void> {
-    const view: FrameView = { userId: req.userId, channelId: req.channelId };
+    const view: FrameView = { userId: req.userId, channelId: req.channelId, surveyFlow: SURVEY_FLOW };
     const caps = client.capabilities(conversation.id, req.capabilities);
     const sessionVars: Record<string, SessionValue> = {
       ...req.sessionVars,

@@ -31,6 +31,7 @@ class RestCall implements AiseraClient {
   readonly deviceId = 'd-aisera-rest';
   readonly tokens = new TokenCache(1);
   readonly frames: Frame[] = [];
+  warnings: readonly string[] = [];
   private binding: Binding | undefined;
   private settled: (() => void) | undefined;
 
@@ -49,6 +50,10 @@ class RestCall implements AiseraClient {
 
   reply(frame: Frame): void {
     this.take(frame);
+  }
+
+  warn(_reqId: unknown, warnings: readonly string[]): void {
+    this.warnings = warnings;
   }
 
   capabilities(_conversationId: string, declared: Capabilities | undefined): Capabilities {
@@ -121,8 +126,8 @@ export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSe
       const call = new RestCall(rt, header(req, 'origin'));
       await handler.handle(parsed, call);
       await call.finish(reqId);
-      // Only this request's frames (another connection of the user may be talking meanwhile).
-      const frames = call.frames.filter((f) => f.reqId === reqId);
+      // Only this request's frames (another connection of the user may be talking meanwhile); its warnings on the final one.
+      const frames = call.frames.filter((f) => f.reqId === reqId).map((f) => (f.final && call.warnings.length > 0 ? { ...f, warnings: [...call.warnings] } : f));
       const refused = frames.find((f) => f.modeType === 'Error');
       if (refused) {
         return { status: refused.code ?? 400, headers: HEADERS, body: { code: refused.code, error: refused.error, errors: refused.errors, errorCode: refused.errorCode, reqId: refused.reqId } };
@@ -140,6 +145,7 @@ export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSe
           pending: false,
           answers: frames.flatMap((f) => f.answers),
           responses: frames,
+          ...(call.warnings.length > 0 ? { warnings: call.warnings } : {}),
         },
       };
     },
