@@ -45,7 +45,11 @@ class SocketIoLink implements Link {
     if (this.closing) return;
     this.closing = true;
     this.socket.emit('closing', { code: reason.spec.close ?? 1011, errorCode: reason.code, message: reason.message });
-    this.socket.disconnect(true);
+    // A namespace disconnect reaches the client as "io server disconnect" (it then does not reconnect by itself);
+    // `disconnect(true)` would drop the transport without it. The transport goes soon after either way.
+    this.socket.disconnect(false);
+    const conn = this.socket.conn;
+    setTimeout(() => conn.close(), 1000).unref();
   }
 }
 
@@ -65,6 +69,7 @@ export class SocketIoGateway {
     metrics: Metrics,
     log: Logger,
   ) {
+    const closeListeners = new Set(server.listeners('close'));
     this.io = new Server(server, {
       path: settings.path,
       serveClient: false,
@@ -74,6 +79,9 @@ export class SocketIoGateway {
       // Other upgrade requests belong to the WebSocket gateway.
       destroyUpgrade: false,
     });
+    // Engine.IO closes every client when the HTTP server closes, which a graceful shutdown does first (it stops
+    // accepting); clients must instead be told to reconnect elsewhere, once turns have finished (closeAll).
+    for (const l of server.listeners('close')) if (!closeListeners.has(l)) server.removeListener('close', l as () => void);
     this.io.on('connection', (socket) => {
       const link = new SocketIoLink(socket.id, socket, settings.maxQueuedFrames);
       this.links.add(link);
@@ -108,9 +116,12 @@ export class SocketIoGateway {
     return this.links.size;
   }
 
-  /** Tell every client to reconnect elsewhere (1001) and close; stop the Socket.IO engine. */
-  closeAll(): void {
+  /** Tell every client to reconnect elsewhere (1001) and close (waiting up to `timeoutMs` for them to go); stop the engine. */
+  async closeAll(timeoutMs: number): Promise<void> {
     for (const link of this.links) link.close(new CoreError('SHUTTING_DOWN'));
+    const deadline = Date.now() + timeoutMs;
+    // Clients close their transport once they read the disconnect; closing the engine earlier would discard it.
+    while ((this.links.size > 0 || this.io.engine.clientsCount > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.io.engine.close();
   }
 }

@@ -213,8 +213,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       clearTimeout(timer);
     };
     await turnsDone();
-    socketIo.closeAll();
-    await sockets.closeAll(Math.min(2000, s.shutdownGraceMs));
+    await Promise.all([socketIo.closeAll(Math.min(2000, s.shutdownGraceMs)), sockets.closeAll(Math.min(2000, s.shutdownGraceMs))]);
     await turnsDone();
     conversations.stop();
     await app.close();
