@@ -231,7 +231,8 @@ export interface Entry extends NewEntry {
 
 /** The small per-conversation state row, written with an optimistic version. */
 export interface ConversationState {
-  readonly session?: { readonly id: string; readonly startedAt: number };
+  /** The active session; `idleMs` when it has its own idle timeout (its channel's), kept so every node honours it. */
+  readonly session?: { readonly id: string; readonly startedAt: number; readonly idleMs?: number };
   /** Opaque to the core: owned by the bot engine. */
   readonly dialog?: unknown;
 }

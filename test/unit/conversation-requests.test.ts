@@ -82,4 +82,26 @@ describe('per-conversation idle timeouts', () => {
     expect((await c.script()).at(-1)).toBe('session_end(idle)');
     short.stop();
   });
+
+  test('the session records its own timeout, so a node that does not know the channel still honours it', async () => {
+    const c = conversationScript();
+    c.service.stop();
+    const knowing = new ConversationService(
+      { store: c.store, sequencer: new MemorySequencer(), hub: c.hub, botFor: () => c.bot, clock: c.clock, log: silentLogger },
+      { idleTimeoutMs: IDLE_MS, idleTimeoutFor: () => 60_000 },
+    );
+    await knowing.receive(c.on(), { text: 'hi' }, undefined, () => {});
+    expect((await c.state()).value.session?.idleMs).toBe(60_000);
+    knowing.stop();
+    const other = new ConversationService(
+      { store: c.store, sequencer: new MemorySequencer(), hub: c.hub, botFor: () => c.bot, clock: c.clock, log: silentLogger },
+      { idleTimeoutMs: IDLE_MS },
+    );
+    c.clock.advance(61_000);
+    expect(await other.activeSession(c.conversation)).toBeUndefined();
+    await other.receive(c.on(), { text: 'again' }, undefined, () => {});
+    expect((await c.script()).slice(-4)).toEqual(['session_end(idle)', 'session_start', 'user:again', 'bot:echo: again']);
+    expect((await c.state()).value.session?.idleMs).toBeUndefined();
+    other.stop();
+  });
 });

@@ -86,8 +86,8 @@ export class ConversationService {
     return this.locked(ctx.conversation, async (lease) => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(ctx.conversation.id);
-        const idleMs = this.idleMs(ctx.conversation);
-        const plan = planSession(snap, this.deps.clock.now(), idleMs);
+        const idleMs = this.idleMs(ctx.conversation, snap.value.session);
+        const plan = planSession(snap, this.deps.clock.now(), idleMs, this.ownIdleMs(ctx.conversation));
         if (plan.nextState === undefined) {
           // Opening a window appends nothing, so the session still ends idleMs after its last entry.
           const idleFor = this.deps.clock.now() - Math.max(snap.lastAt, plan.session.startedAt);
@@ -117,8 +117,8 @@ export class ConversationService {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(conv.id);
         const now = this.deps.clock.now();
-        const idleMs = this.idleMs(conv);
-        const plan = planSession(snap, now, idleMs);
+        const plan = planSession(snap, now, this.idleMs(conv, snap.value.session), this.ownIdleMs(conv));
+        const idleMs = this.idleMs(conv, plan.session);
         const message: NewEntry = {
           id: newMessageId(),
           at: now,
@@ -163,7 +163,7 @@ export class ConversationService {
   welcome(ctx: TurnContext): Promise<void> {
     return this.locked(ctx.conversation, async (lease) => {
       const snap = await this.deps.store.getState(ctx.conversation.id);
-      const session = activeSession(snap, this.deps.clock.now(), this.idleMs(ctx.conversation));
+      const session = activeSession(snap, this.deps.clock.now(), this.idleMs(ctx.conversation, snap.value.session));
       if (!session) return;
       await this.answer(ctx, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
     });
@@ -184,9 +184,10 @@ export class ConversationService {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(conv.id);
         const now = this.deps.clock.now();
-        const previous = activeSession(snap, now, this.idleMs(conv));
+        const previous = activeSession(snap, now, this.idleMs(conv, snap.value.session));
         const stale = snap.value.session;
-        const session = { id: newSessionId(), startedAt: now };
+        const own = this.ownIdleMs(conv);
+        const session = { id: newSessionId(), startedAt: now, ...(own !== undefined ? { idleMs: own } : {}) };
         const events = [
           ...(stale ? [sessionEvent('session_end', stale.id, now, previous ? 'reset' : 'idle')] : []),
           sessionEvent('session_start', session.id, now),
@@ -196,7 +197,7 @@ export class ConversationService {
         const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
         const written = await this.commit(conv, entries, { state: { expectedVersion: snap.version, value }, fence: lease.fence });
         if (written) {
-          this.timers.touch(conv, session.id, this.idleMs(conv));
+          this.timers.touch(conv, session.id, this.idleMs(conv, session));
           return { sessionId: session.id, previousSessionId: previous?.id };
         }
       }
@@ -207,7 +208,7 @@ export class ConversationService {
   /** The active session of a conversation, if any (read-only; for history requests). */
   async activeSession(conv: ConversationRef): Promise<{ id: string; startedAt: number } | undefined> {
     const snap = await this.deps.store.getState(conv.id);
-    return activeSession(snap, this.deps.clock.now(), this.idleMs(conv));
+    return activeSession(snap, this.deps.clock.now(), this.idleMs(conv, snap.value.session));
   }
 
   /** Stop local timers (shutdown). */
@@ -223,8 +224,14 @@ export class ConversationService {
     return this.end(conv, sessionId, 'idle', undefined);
   }
 
-  private idleMs(conv: ConversationRef): number {
-    return this.settings.idleTimeoutFor?.(conv) ?? this.settings.idleTimeoutMs;
+  /** The conversation's own idle timeout, if this node knows one (e.g. from its channel). */
+  private ownIdleMs(conv: ConversationRef): number | undefined {
+    return this.settings.idleTimeoutFor?.(conv);
+  }
+
+  /** A session's idle timeout: the conversation's own if known here, else what the session recorded, else the default. */
+  private idleMs(conv: ConversationRef, session?: { readonly idleMs?: number }): number {
+    return this.ownIdleMs(conv) ?? session?.idleMs ?? this.settings.idleTimeoutMs;
   }
 
   /** End the active session (only `onlySessionId`, if given) with a `session_end` entry. */
@@ -240,7 +247,7 @@ export class ConversationService {
         const session = snap.value.session;
         if (!session || (onlySessionId !== undefined && session.id !== onlySessionId)) return false;
         const now = this.deps.clock.now();
-        const idleMs = this.idleMs(conv);
+        const idleMs = this.idleMs(conv, session);
         const idleFor = now - Math.max(snap.lastAt, session.startedAt);
         if (reason === 'idle' && idleFor < idleMs) {
           this.timers.touch(conv, session.id, idleMs - idleFor);
