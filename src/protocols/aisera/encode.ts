@@ -74,6 +74,14 @@ export interface Frame {
   warnings?: string[];
   history?: HistoryItem[];
   historyComplete?: boolean;
+  // Room for the issues that add them (docs/protocols/aisera.md §7); nothing sets these yet.
+  /** A frame delivered after the request's synchronous `final` one (an async flow's result). */
+  async?: boolean;
+  liveAgent?: { handoffId: string; state?: 'waiting' | 'connected' | 'ended'; agent?: { id: string; name?: string }; typing?: boolean; reason?: string; delivered?: boolean; queued?: boolean };
+  stream?: { id: string; index?: number; delta?: string; chunkCount?: number; finishReason?: 'stop' | 'length' | 'aborted' | 'error' };
+  campaign?: { id: string; runId?: string; name?: string; type: 'Message' | 'Survey'; privacy: 'Anonymous' | 'Public' };
+  approval?: { id: string; title: string; expiresAt?: string; details?: { label: string; value: string }[] };
+  silent?: { threadId: string; visibility?: 'public' | 'private'; recipientUserId?: string };
 }
 
 export interface HistoryItem {
