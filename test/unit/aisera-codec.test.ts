@@ -215,3 +215,24 @@ describe('tokens', () => {
     expect(cache.get('tok', 'ch-1', 1000 + 61_000)).toBeUndefined();
   });
 });
+
+describe('decode never throws', () => {
+  test('on 3000 random JSON values and mutated seed-like envelopes, it accepts or refuses with a code', () => {
+    let state = 42;
+    const rnd = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const atoms: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 60, '', 'x', '_go:back_', 'R:1', '/logout', '\u0000', [], {}];
+    const value = (depth: number): unknown => {
+      const r = rnd();
+      if (depth > 3 || r < 0.4) return atoms[Math.floor(rnd() * atoms.length)];
+      if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1));
+      const keys = ['token', 'userId', 'userid', 'channelId', 'type', 'data', 'reqId', 'text', 'sessionVars', 'followUpId', 'followUpData', 'formId', 'formFieldValues', 'followUpContext', 'isReset', 'needsSessionHistory', 'isKL', 'channelCapabilities'];
+      return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [keys[Math.floor(rnd() * keys.length)]!, value(depth + 1)]));
+    };
+    for (let i = 0; i < 3000; i++) {
+      const v = i % 2 === 0 ? value(0) : { token: 'ck_x', userId: 'u', channelId: 'c', data: { reqId: 'r', ...(value(1) as object) } };
+      const r = decodeRequest(v);
+      if (isRejection(r)) expect(r.error.spec.http).toBeGreaterThanOrEqual(400);
+      else expect(r.kind.type).toBeTypeOf('string');
+    }
+  });
+});
