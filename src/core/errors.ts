@@ -132,6 +132,87 @@ export const ERRORS = {
     http: 403, close: null, retryable: false,
     message: 'Requests from this origin are not allowed.',
   },
+  // --- Aisera conversation API (docs/protocols/aisera.md): error frames keep the connection open
+  MALFORMED_JSON: {
+    http: 400, close: null, retryable: false,
+    message: 'The request is not JSON, or its root is not an object.',
+  },
+  INVALID_REQUEST: {
+    http: 400, close: null, retryable: false,
+    message: 'The request envelope is missing a required field or has an invalid value (see errors[].path).',
+  },
+  EMPTY_REQUEST: {
+    http: 400, close: null, retryable: false,
+    message: 'The request asks for nothing: no text, follow-up, form, history, reset or type.',
+  },
+  CONFLICTING_REQUEST: {
+    http: 400, close: null, retryable: false,
+    message: 'The request sets fields that contradict each other.',
+  },
+  AMBIGUOUS_USER_ID: {
+    http: 400, close: null, retryable: false,
+    message: 'The request carries both userId and userid with different values.',
+  },
+  UNKNOWN_REQUEST_TYPE: {
+    http: 400, close: null, retryable: false,
+    message: 'The request type is not one this server accepts.',
+  },
+  BINARY_FRAME: {
+    http: 400, close: 1003, retryable: false,
+    message: 'This endpoint accepts text frames only.',
+  },
+  TOKEN_MISSING: {
+    http: 401, close: null, retryable: false,
+    message: 'The request carries no token.',
+  },
+  TOKEN_INVALID: {
+    http: 401, close: null, retryable: false,
+    message: 'The token is not a valid channel key or user token.',
+  },
+  AUTH_FAILURES: {
+    http: 401, close: 1008, retryable: false,
+    message: 'Too many consecutive requests with a bad token on this connection.',
+  },
+  IDENTITY_MISMATCH: {
+    http: 403, close: null, retryable: false,
+    message: 'The token was issued for another user (or email) than the request names.',
+  },
+  CHANNEL_MISMATCH: {
+    http: 403, close: null, retryable: false,
+    message: 'The token was issued for another channel than the request names.',
+  },
+  FORBIDDEN_REQUEST_TYPE: {
+    http: 403, close: null, retryable: false,
+    message: 'This kind of token may not send this request type.',
+  },
+  CHANNEL_NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No channel has this id.',
+  },
+  HANDOFF_NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No live-agent handoff has this id.',
+  },
+  DUPLICATE_REQ_ID: {
+    http: 409, close: null, retryable: true,
+    message: 'A request with this reqId is still being processed in this session.',
+  },
+  FOLLOWUP_EXPIRED: {
+    http: 409, close: null, retryable: false,
+    message: 'This followUpId was not issued in the current session (or the session ended).',
+  },
+  FORM_NOT_PENDING: {
+    http: 409, close: null, retryable: false,
+    message: 'No form with this formId is waiting for an answer in the current session.',
+  },
+  FORM_ALREADY_SUBMITTED: {
+    http: 409, close: null, retryable: false,
+    message: 'This form was already submitted.',
+  },
+  FORM_VALIDATION_FAILED: {
+    http: 422, close: null, retryable: false,
+    message: 'Some form fields are invalid (see errors[]); the form is still pending.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

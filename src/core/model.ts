@@ -185,7 +185,22 @@ export interface EventDetail {
   readonly handoff?: { readonly queue?: string; readonly reason?: string };
 }
 
-export type SessionEndReason = 'idle' | 'closed' | 'reset';
+/**
+ * Why a session ended: `idle` (its timer), `closed` (the user closed it), `reset` (a new session replaced it),
+ * `logout` (the user logged out), `clientTimeout` (the client's own inactivity timer), `surveyCompleted` (the
+ * end-of-session survey was answered).
+ */
+export type SessionEndReason = 'idle' | 'closed' | 'reset' | 'logout' | 'clientTimeout' | 'surveyCompleted';
+
+/**
+ * The client request an entry belongs to (Aisera's `reqId`): every entry a request caused carries its id, and
+ * the last one `last: true`, so every connection of the user can tell which frames answer which request and
+ * when the answer is complete. A correlation id is not a dedupe key: clients may reuse it.
+ */
+export interface RequestMark {
+  readonly id: string | number;
+  readonly last?: true;
+}
 
 export type EntryBody =
   | { readonly kind: 'user_message'; readonly input: UserInput }
@@ -204,6 +219,8 @@ export interface NewEntry {
   readonly origin?: { readonly deviceId: string; readonly clientMessageId?: string };
   /** When set, the entry is shown only to this device (e.g. a welcome for one newly opened window). */
   readonly audience?: { readonly deviceId: string };
+  /** The client request this entry answers, when the protocol correlates requests (see {@link RequestMark}). */
+  readonly request?: RequestMark;
 }
 
 /** An entry in the conversation log. `seq` is dense and strictly increasing per conversation, from 1. */
@@ -214,7 +231,8 @@ export interface Entry extends NewEntry {
 
 /** The small per-conversation state row, written with an optimistic version. */
 export interface ConversationState {
-  readonly session?: { readonly id: string; readonly startedAt: number };
+  /** The active session; `idleMs` when it has its own idle timeout (its channel's), kept so every node honours it. */
+  readonly session?: { readonly id: string; readonly startedAt: number; readonly idleMs?: number };
   /** Opaque to the core: owned by the bot engine. */
   readonly dialog?: unknown;
 }

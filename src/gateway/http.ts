@@ -58,7 +58,11 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  // Routes that check origins themselves (per channel), also for their CORS preflight.
+  const ownOriginPaths = new Set(deps.apiRoutes.filter((r) => r.ownOrigins).flatMap((r) => API_PREFIXES.map((p) => p + r.path)));
   app.addHook('onRequest', async (req, reply) => {
+    if ((req.routeOptions.config as { ownOrigins?: boolean } | undefined)?.ownOrigins) return;
+    if (req.method === 'OPTIONS' && ownOriginPaths.has(req.url.split('?')[0]!)) return;
     if (!settings.originAllowed(req.headers.origin, req.headers.host)) {
       return reply.code(403).send(errorBody(new CoreError('ORIGIN_NOT_ALLOWED')));
     }
@@ -84,11 +88,12 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send(errorBody(new CoreError('NOT_FOUND'))));
 
-  for (const route of deps.apiRoutes) {
+  const mount = (scope: FastifyInstance, route: Route) => {
     for (const prefix of API_PREFIXES) {
-      app.route({
+      scope.route({
         method: route.method,
         url: prefix + route.path,
+        config: { ownOrigins: route.ownOrigins === true },
         handler: async (req, reply) => {
           const r = await route.handle({
             headers: req.headers,
@@ -101,7 +106,14 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
         },
       });
     }
-  }
+  };
+  for (const route of deps.apiRoutes) if (!route.rawBody) mount(app, route);
+  // Routes that read their body as text, in a scope of their own (content-type parsers are per scope).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    for (const route of deps.apiRoutes) if (route.rawBody) mount(scope, route);
+  });
 
   app.get('/healthz', async (_req, reply) => {
     const h = deps.health();

@@ -86,8 +86,8 @@ export class SocketGateway {
     }
     const route = this.routes.find((r) => r.path === url.pathname);
     if (!route) return this.refuseWith(socket, new CoreError('NOT_FOUND'));
-    if (!this.settings.originAllowed(req.headers.origin, req.headers.host)) return this.refuseWith(socket, new CoreError('ORIGIN_NOT_ALLOWED'));
-    route.accept(url).then(
+    if (!route.ownOrigins && !this.settings.originAllowed(req.headers.origin, req.headers.host)) return this.refuseWith(socket, new CoreError('ORIGIN_NOT_ALLOWED'));
+    route.accept(url, req.headers.origin).then(
       (accepted) => {
         if (accepted instanceof CoreError) return this.refuseWith(socket, accepted);
         if (this.draining) return this.refuseWith(socket, new CoreError('SHUTTING_DOWN'));
@@ -119,7 +119,7 @@ export class SocketGateway {
     ws.on('message', (data, isBinary) => {
       link.alive = true;
       this.received += 1;
-      if (isBinary) return link.close(new CoreError('INVALID_PAYLOAD'));
+      if (isBinary) return link.handler?.binary ? link.handler.binary() : link.close(new CoreError('INVALID_PAYLOAD'));
       link.handler?.receive(data.toString());
     });
     ws.on('close', (code) => {

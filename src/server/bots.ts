@@ -11,6 +11,8 @@ import { ConfigError, type Config } from './config/load.js';
 /** Which bot logic answers each bot of the configuration. */
 export interface Bots {
   botFor(botId: string): BotEngine;
+  /** Does the bot's definition have this flow? */
+  hasFlow(botId: string, flowId: string): boolean;
 }
 
 export interface BotDeps {
@@ -44,7 +46,7 @@ export function createBots(config: Config, deps: BotDeps): Bots {
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const engines = new Map<string, BotEngine>();
+  const engines = new Map<string, DialogEngine>();
   for (const b of config.bots) {
     const bot = compiled.get(b.definition!)!;
     const mine = Object.fromEntries(bot.secrets.map((n) => [n, secrets[n]!]));
@@ -65,5 +67,6 @@ export function createBots(config: Config, deps: BotDeps): Bots {
       if (!engine) throw new Error(`no bot ${botId} is configured`);
       return engine;
     },
+    hasFlow: (botId, flowId) => engines.get(botId)?.bot.flows.has(flowId) ?? false,
   };
 }

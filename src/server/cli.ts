@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,9 @@ import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
 import { startNode } from './node.js';
+import { chat } from './chat.js';
+import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from './demo.js';
+import { channelKeyHash } from './directory.js';
 
 const USAGE = `Usage: colloquy <command> [options]
 
@@ -26,6 +30,12 @@ Commands:
                                                        mint a development JWT assertion for an app
   user block|unblock --bot ID --user IDENTITY          stop (or allow again) a user talking to a bot
   bot suspend|resume ID                                suspend a bot (its users are disconnected) or resume it
+  channel create --bot ID [--name NAME] [--origin ORIGIN]... [--idle-timeout SEC] [--json]
+                                                       create an Aisera channel; prints its id and key (shown once)
+  channel list [--json]                                list the Aisera channels
+  chat --protocol aisera [--url URL] [--channel ID --key KEY] [--user ID]
+                                                       talk to a running server's bot in the terminal
+                                                       (default: the demo channel of http://127.0.0.1:3000)
   validate DIR [--json]                                check a bot definition folder (or a folder of them);
                                                        problems are listed as file:line:col, exit code 1
 
@@ -51,7 +61,7 @@ function load(values: Record<string, unknown>): Config {
 async function withTenancy<T>(config: Config, fn: (t: Tenancy, dir: ConfiguredDirectory) => Promise<T>): Promise<T> {
   const { tenancy, close } = await openTenancy(config);
   try {
-    return await fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy));
+    return await fn(tenancy, new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels));
   } finally {
     await close();
   }
@@ -128,6 +138,12 @@ async function main(argv: string[]): Promise<void> {
       'client-id': { type: 'string' },
       user: { type: 'string' },
       expires: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      'idle-timeout': { type: 'string' },
+      protocol: { type: 'string' },
+      url: { type: 'string' },
+      channel: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -135,6 +151,16 @@ async function main(argv: string[]): Promise<void> {
   if (values.help || command === 'help') return void console.log(USAGE);
   const json = values.json;
   if (command === 'validate') return validate(need(sub, 'a bot definition folder'), json);
+  if (command === 'chat') {
+    if (values.protocol !== 'aisera') throw new UsageError('chat: --protocol aisera is the one supported so far');
+    if ((values.channel === undefined) !== (values.key === undefined)) throw new UsageError('chat: give --channel and --key together (or neither, for the demo channel)');
+    return chat({
+      url: (values.url ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+      channelId: values.channel ?? DEMO_CHANNEL_ID,
+      channelKey: values.key ?? DEMO_CHANNEL_KEY,
+      userId: values.user ?? `cli-${process.env['USER'] ?? 'user'}`,
+    });
+  }
   const config = load(values);
 
   switch (command) {
@@ -198,6 +224,26 @@ async function main(argv: string[]): Promise<void> {
         if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
         await tenancy.setSuspended(botId, sub === 'suspend');
         print(json, { botId, suspended: sub === 'suspend' }, `${botId} is ${sub === 'suspend' ? 'suspended' : 'active'}`);
+      });
+    case 'channel':
+      if (sub === 'list') {
+        return withTenancy(config, async (_t, dir) => {
+          const channels = (await dir.channels()).map(({ keyHash: _k, ...c }) => c);
+          print(json, channels, channels.map((c) => `${c.id}  ${c.name}  bot: ${c.botId}  origins: ${c.origins.join(', ') || '(none)'}`).join('\n') || '(no channels)');
+        });
+      }
+      if (sub !== 'create') throw new UsageError('channel: expected "create" or "list"');
+      return withTenancy(config, async (tenancy, dir) => {
+        const botId = need(values.bot, '--bot');
+        if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId} (see "colloquy bots")`);
+        const idle = values['idle-timeout'] === undefined ? undefined : Number(values['idle-timeout']);
+        if (idle !== undefined && (!Number.isInteger(idle) || idle < 1)) throw new UsageError('--idle-timeout must be a whole number of seconds');
+        const channelId = randomUUID();
+        const channelKey = `ck_${newSecret(32)}`;
+        const origins = values.origin ?? [];
+        const name = values.name ?? `Aisera channel for ${botId}`;
+        await tenancy.createChannel({ id: channelId, botId, name, keyHash: channelKeyHash(channelKey), origins, ...(idle !== undefined ? { idleTimeoutSec: idle } : {}) }, Date.now());
+        print(json, { channelId, channelKey, botId, name, origins, ...(idle !== undefined ? { idleTimeoutSec: idle } : {}) }, `channelId:  ${channelId}\nchannelKey: ${channelKey}\nbot:        ${botId}\norigins:    ${origins.join(', ') || '(none: servers only)'}\n(the key is shown only now)`);
       });
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -13,6 +13,11 @@ import { registerDemo } from '../gateway/demo.js';
 import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
 import { SocketGateway } from '../gateway/websocket.js';
+import { SocketIoGateway } from '../gateway/socketio.js';
+import { AiseraHandler, IdleByConversation, SURVEY_FLOW, type AiseraRuntime } from '../protocols/aisera/handler.js';
+import { aiseraRoutes } from '../protocols/aisera/http.js';
+import { aiseraConnector, aiseraSocketRoute } from '../protocols/aisera/socket.js';
+import { AiseraTokens } from '../protocols/aisera/tokens.js';
 import { ClusterWelcomes } from '../protocols/kore/cluster-welcomes.js';
 import { koreTurnContext, type KoreConnection } from '../protocols/kore/connection.js';
 import { koreRoutes } from '../protocols/kore/http.js';
@@ -58,11 +63,13 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const bots = createBots(config, { clock, log, secrets: { HELPDESK_TOKEN: helpdeskToken(secret) }, serverUrl: () => selfUrl });
   const engines = await createEngines(config, { clock, metrics, log, node: nodeId, ...(options.bus ? { bus: options.bus } : {}) });
   const { store, tenancy, bus, sequencer, ephemeral } = engines;
-  const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy);
+  const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels);
   const hub = new Hub(nodeId, store, bus, log);
+  // Aisera conversations end after their channel's idle timeout (learned when a request names the channel).
+  const aiseraIdle = new IdleByConversation();
   const conversations = new ConversationService(
     { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
-    { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000 },
+    { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000, idleTimeoutFor: (conv) => aiseraIdle.get(conv.id) },
   );
   const gate = new Gate(directory, ephemeral, engines.rateLimiter, clock, {
     penaltyMs: s.rateLimitPenaltySec * 1000,
@@ -93,8 +100,22 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     // A clustered node saves its devices' cursors while they are connected: if it dies, they resume elsewhere.
     settings: { maxViolations: s.wsMaxViolations, cursorTtlMs: s.accessTokenTtlSec * 1000, cursorEveryMs: engines.clustered ? 1000 : 0 },
   };
+  const aiseraRuntime: AiseraRuntime = {
+    conversations,
+    hub,
+    store,
+    directory,
+    gate,
+    tokens: new AiseraTokens(secret, clock),
+    clock,
+    log: log.child({ protocol: 'aisera' }),
+    idle: aiseraIdle,
+    hasSurvey: (botId) => bots.hasFlow(botId, SURVEY_FLOW),
+    settings: { idleTimeoutMs: s.aiseraIdleTimeoutSec * 1000, maxAuthFailures: s.aiseraMaxAuthFailures },
+  };
+  const aisera = new AiseraHandler(aiseraRuntime);
   const sockets = new SocketGateway(
-    [koreSocketRoute(tickets, directory, koreRuntime)],
+    [koreSocketRoute(tickets, directory, koreRuntime), aiseraSocketRoute(aiseraRuntime, aisera)],
     {
       maxPayloadBytes: s.wsMaxPayloadBytes,
       maxBufferedBytes: s.wsMaxBufferedBytes,
@@ -118,10 +139,12 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       clock,
       log,
       beforeHistory: (claims) => (welcomes instanceof ClusterWelcomes ? welcomes.release(claims) : welcomes.release(claims.deviceId)),
-    }).concat(helpdeskRoutes(helpdesk.store, helpdeskToken(secret), clock)),
+    })
+      .concat(aiseraRoutes(aiseraRuntime, aisera, s.aiseraUserTokenMaxTtlSec))
+      .concat(helpdeskRoutes(helpdesk.store, helpdeskToken(secret), clock)),
     metrics,
     log,
-    health: () => ({ ok: !draining, node: nodeId, connections: sockets.size, engines: engines.health() }),
+    health: () => ({ ok: !draining, node: nodeId, connections: sockets.size + socketIo.size, engines: engines.health() }),
   });
   if (config.demo) {
     const bot = config.bots[0];
@@ -132,7 +155,20 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       log.warn('demo mode needs a bot and an app with a clientSecret bound to it; the demo page is off');
     }
   }
-  app.server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head));
+  // Socket.IO answers its own path (polling requests and upgrades); every other upgrade is the WebSocket gateway's.
+  const sioPath = s.aiseraSocketIoPath.replace(/\/+$/, '');
+  const socketIo = new SocketIoGateway(
+    app.server,
+    { path: sioPath, maxPayloadBytes: s.wsMaxPayloadBytes, maxQueuedFrames: 1000 },
+    'aisera',
+    aiseraConnector(aiseraRuntime, aisera),
+    metrics,
+    log,
+  );
+  app.server.on('upgrade', (req, socket, head) => {
+    if (req.url === sioPath || req.url?.startsWith(`${sioPath}/`) || req.url?.startsWith(`${sioPath}?`)) return;
+    sockets.handleUpgrade(req, socket, head);
+  });
   await app.listen({ port: s.port, host: s.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : s.port;
@@ -150,6 +186,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
         if (r === revision) return;
         revision = r;
         gate.forget();
+        aisera.forget();
         await koreRuntime.connections.recheckAll();
       })
       .catch((err: unknown) => log.warn({ err }, 'tenancy.watch_failed'));
@@ -178,7 +215,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       clearTimeout(timer);
     };
     await turnsDone();
-    await sockets.closeAll(Math.min(2000, s.shutdownGraceMs));
+    await Promise.all([socketIo.closeAll(Math.min(2000, s.shutdownGraceMs)), sockets.closeAll(Math.min(2000, s.shutdownGraceMs))]);
     await turnsDone();
     conversations.stop();
     await app.close();

@@ -6,8 +6,11 @@ import { STATUS_CODES } from 'node:http';
 import { describe, expect, test } from 'vitest';
 import { CoreError, ERRORS, isCoreError, toCoreError, type ErrorCode } from '../../src/core/errors.js';
 
-/** The standard close codes the seed document lists for Kore RTM (1005/1006 are never sent by a server). */
-const SEED_CLOSE_CODES = [1001, 1002, 1007, 1008, 1009, 1011];
+/**
+ * The standard close codes the seed document lists for Kore RTM (1005/1006 are never sent by a server), plus
+ * 1003 (unsupported data), which the Aisera channel answers a binary frame with (docs/protocols/aisera.md).
+ */
+const SEED_CLOSE_CODES = [1001, 1002, 1003, 1007, 1008, 1009, 1011];
 const codes = Object.keys(ERRORS) as ErrorCode[];
 
 const offenders = (bad: (spec: (typeof ERRORS)[ErrorCode]) => boolean): ErrorCode[] => codes.filter((c) => bad(ERRORS[c]));

@@ -1,7 +1,7 @@
 import { CoreError } from '../errors.js';
 import type { Hub } from '../fanout/hub.js';
-import { newMessageId } from '../ids.js';
-import type { ClientContext, ConversationRef, Entry, NewEntry, StateSnapshot, UserInput } from '../model.js';
+import { newMessageId, newSessionId } from '../ids.js';
+import type { ClientContext, ConversationRef, Entry, NewEntry, SessionEndReason, StateSnapshot, UserInput } from '../model.js';
 import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdleTimers, IdleTimersFactory } from '../ports/idle-timers.js';
@@ -26,6 +26,8 @@ export interface ConversationDeps {
 export interface ConversationSettings {
   /** A session ends after this long without any entry. */
   readonly idleTimeoutMs: number;
+  /** A conversation's own idle timeout (e.g. its channel's), when it has one; else `idleTimeoutMs`. */
+  readonly idleTimeoutFor?: (conversation: ConversationRef) => number | undefined;
 }
 
 /** Who is acting: the conversation and the device (page/app session) the command came from. */
@@ -34,6 +36,14 @@ export interface TurnContext {
   readonly deviceId: string;
   /** What the client can render and told about the session; handed to the bot, never stored. */
   readonly client?: ClientContext;
+  /** The client request this turn answers: its entries carry the id, the last one `last` (see RequestMark). */
+  readonly request?: { readonly id: string | number };
+}
+
+/** Mark the entries a request caused: each carries its id, the last one `last`. */
+export function markRequest(entries: readonly NewEntry[], request: { readonly id: string | number } | undefined, last: boolean): NewEntry[] {
+  if (!request) return entries as NewEntry[];
+  return entries.map((e, i) => ({ ...e, request: last && i === entries.length - 1 ? { id: request.id, last: true } : { id: request.id } }));
 }
 
 export interface Accepted {
@@ -76,11 +86,12 @@ export class ConversationService {
     return this.locked(ctx.conversation, async (lease) => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(ctx.conversation.id);
-        const plan = planSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
+        const idleMs = this.idleMs(ctx.conversation, snap.value.session);
+        const plan = planSession(snap, this.deps.clock.now(), idleMs, this.ownIdleMs(ctx.conversation));
         if (plan.nextState === undefined) {
           // Opening a window appends nothing, so the session still ends idleMs after its last entry.
           const idleFor = this.deps.clock.now() - Math.max(snap.lastAt, plan.session.startedAt);
-          this.timers.touch(ctx.conversation, plan.session.id, Math.max(0, this.settings.idleTimeoutMs - idleFor));
+          this.timers.touch(ctx.conversation, plan.session.id, Math.max(0, idleMs - idleFor));
           return { sessionId: plan.session.id, headSeq: snap.headSeq };
         }
         const written = await this.commit(ctx.conversation, plan.events, {
@@ -88,7 +99,7 @@ export class ConversationService {
           fence: lease.fence,
         });
         if (written) {
-          this.timers.touch(ctx.conversation, plan.session.id);
+          this.timers.touch(ctx.conversation, plan.session.id, idleMs);
           return { sessionId: plan.session.id, headSeq: snap.headSeq };
         }
       }
@@ -106,7 +117,8 @@ export class ConversationService {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(conv.id);
         const now = this.deps.clock.now();
-        const plan = planSession(snap, now, this.settings.idleTimeoutMs);
+        const plan = planSession(snap, now, this.idleMs(conv, snap.value.session), this.ownIdleMs(conv));
+        const idleMs = this.idleMs(conv, plan.session);
         const message: NewEntry = {
           id: newMessageId(),
           at: now,
@@ -124,7 +136,8 @@ export class ConversationService {
         const base = plan.nextState ?? snap.value;
         const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
-        const result = await this.deps.store.append(conv, [...plan.events, message, ...(reply?.entries ?? [])], options);
+        const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
+        const result = await this.deps.store.append(conv, turnEntries, options);
         if (!result.ok) {
           if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
           if (result.reason === 'fenced') throw new CoreError('FENCED');
@@ -136,7 +149,7 @@ export class ConversationService {
         this.deps.hub.publish(conv.id, result.entries.slice(0, accepted));
         onAccepted({ seq: result.entries[accepted - 1]!.seq, duplicate: false });
         this.deps.hub.publish(conv.id, result.entries.slice(accepted));
-        this.timers.touch(conv, plan.session.id);
+        this.timers.touch(conv, plan.session.id, idleMs);
         if (reply) return;
         const state: StateSnapshot = { ...snap, version: result.version, value: base };
         await this.answer(ctx, state, plan.session.id, trigger, undefined, lease);
@@ -150,15 +163,52 @@ export class ConversationService {
   welcome(ctx: TurnContext): Promise<void> {
     return this.locked(ctx.conversation, async (lease) => {
       const snap = await this.deps.store.getState(ctx.conversation.id);
-      const session = activeSession(snap, this.deps.clock.now(), this.settings.idleTimeoutMs);
+      const session = activeSession(snap, this.deps.clock.now(), this.idleMs(ctx.conversation, snap.value.session));
       if (!session) return;
       await this.answer(ctx, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
     });
   }
 
   /** The user closed the conversation session. Returns false when no session was active. */
-  closeSession(ctx: TurnContext): Promise<boolean> {
-    return this.end(ctx.conversation, undefined, 'closed');
+  closeSession(ctx: TurnContext, reason: Exclude<SessionEndReason, 'idle' | 'reset'> = 'closed'): Promise<boolean> {
+    return this.end(ctx.conversation, undefined, reason, ctx.request);
+  }
+
+  /**
+   * Start a new session now (Aisera `isReset`): the active one ends (`reset`), a new one starts and the bot
+   * greets it (its On-Connect turn, for every window) — one commit. Returns the new session's id.
+   */
+  restart(ctx: TurnContext): Promise<{ sessionId: string; previousSessionId: string | undefined }> {
+    const conv = ctx.conversation;
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const now = this.deps.clock.now();
+        const previous = activeSession(snap, now, this.idleMs(conv, snap.value.session));
+        const stale = snap.value.session;
+        const own = this.ownIdleMs(conv);
+        const session = { id: newSessionId(), startedAt: now, ...(own !== undefined ? { idleMs: own } : {}) };
+        const events = [
+          ...(stale ? [sessionEvent('session_end', stale.id, now, previous ? 'reset' : 'idle')] : []),
+          sessionEvent('session_start', session.id, now),
+        ];
+        const greeting = await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, session.id, { type: 'connect' }, undefined, false);
+        const value = { ...snap.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
+        const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
+        const written = await this.commit(conv, entries, { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+        if (written) {
+          this.timers.touch(conv, session.id, this.idleMs(conv, session));
+          return { sessionId: session.id, previousSessionId: previous?.id };
+        }
+      }
+      throw new CoreError('STATE_CONFLICT');
+    });
+  }
+
+  /** The active session of a conversation, if any (read-only; for history requests). */
+  async activeSession(conv: ConversationRef): Promise<{ id: string; startedAt: number } | undefined> {
+    const snap = await this.deps.store.getState(conv.id);
+    return activeSession(snap, this.deps.clock.now(), this.idleMs(conv, snap.value.session));
   }
 
   /** Stop local timers (shutdown). */
@@ -171,26 +221,40 @@ export class ConversationService {
   }
 
   private expire(conv: ConversationRef, sessionId: string): Promise<boolean> {
-    return this.end(conv, sessionId, 'idle');
+    return this.end(conv, sessionId, 'idle', undefined);
+  }
+
+  /** The conversation's own idle timeout, if this node knows one (e.g. from its channel). */
+  private ownIdleMs(conv: ConversationRef): number | undefined {
+    return this.settings.idleTimeoutFor?.(conv);
+  }
+
+  /** A session's idle timeout: the conversation's own if known here, else what the session recorded, else the default. */
+  private idleMs(conv: ConversationRef, session?: { readonly idleMs?: number }): number {
+    return this.ownIdleMs(conv) ?? session?.idleMs ?? this.settings.idleTimeoutMs;
   }
 
   /** End the active session (only `onlySessionId`, if given) with a `session_end` entry. */
-  private end(conv: ConversationRef, onlySessionId: string | undefined, reason: 'idle' | 'closed'): Promise<boolean> {
+  private end(
+    conv: ConversationRef,
+    onlySessionId: string | undefined,
+    reason: Exclude<SessionEndReason, 'reset'>,
+    request: TurnContext['request'],
+  ): Promise<boolean> {
     return this.locked(conv, async (lease) => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.deps.store.getState(conv.id);
         const session = snap.value.session;
         if (!session || (onlySessionId !== undefined && session.id !== onlySessionId)) return false;
         const now = this.deps.clock.now();
-        if (reason === 'idle') {
-          const idleFor = now - Math.max(snap.lastAt, session.startedAt);
-          if (idleFor < this.settings.idleTimeoutMs) {
-            this.timers.touch(conv, session.id, this.settings.idleTimeoutMs - idleFor);
-            return false;
-          }
+        const idleMs = this.idleMs(conv, session);
+        const idleFor = now - Math.max(snap.lastAt, session.startedAt);
+        if (reason === 'idle' && idleFor < idleMs) {
+          this.timers.touch(conv, session.id, idleMs - idleFor);
+          return false;
         }
         const { session: _ended, ...rest } = snap.value;
-        const ok = await this.commit(conv, [sessionEvent('session_end', session.id, now, reason)], {
+        const ok = await this.commit(conv, markRequest([sessionEvent('session_end', session.id, now, reason)], request, true), {
           state: { expectedVersion: snap.version, value: rest },
           fence: lease.fence,
         });
@@ -213,7 +277,9 @@ export class ConversationService {
     lease: Lease,
   ): Promise<void> {
     const conv = ctx.conversation;
-    const { entries, dialog } = (await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
+    const replied = (await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
+    const dialog = replied.dialog;
+    const entries = markRequest(replied.entries, ctx.request, true);
     const dialogChanged = dialog !== snap.value.dialog;
     if (entries.length === 0 && !dialogChanged) return;
     const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog } } : undefined;

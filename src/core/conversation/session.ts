@@ -4,7 +4,7 @@ import type { ConversationState, NewEntry, SessionEndReason, StateSnapshot } fro
 export interface SessionPlan {
   /** Events to append first: `session_end` of an expired session and/or `session_start` of a new one. */
   readonly events: NewEntry[];
-  readonly session: { readonly id: string; readonly startedAt: number };
+  readonly session: { readonly id: string; readonly startedAt: number; readonly idleMs?: number };
   /** The state to write when the session changed; undefined when the active session continues. */
   readonly nextState: ConversationState | undefined;
 }
@@ -22,20 +22,23 @@ export const sessionEvent = (
   body: reason ? { kind: 'event', name, reason } : { kind: 'event', name },
 });
 
-/** Is the session in `snap` still active at `now`? A session ends after `idleMs` without any entry. */
+/** Is the session in `snap` still active at `now`? A session ends after `idleMs` without any entry (its own, if it has one). */
 export const activeSession = (snap: StateSnapshot, now: number, idleMs: number) => {
   const s = snap.value.session;
   return s && now - Math.max(snap.lastAt, s.startedAt) < idleMs ? s : undefined;
 };
 
-/** Decide what a turn at `now` must do about the session: continue it, or end the idle one and start anew. */
-export function planSession(snap: StateSnapshot, now: number, idleMs: number): SessionPlan {
+/**
+ * Decide what a turn at `now` must do about the session: continue it, or end the idle one and start anew.
+ * `ownIdleMs`: the conversation's own idle timeout, recorded on a new session.
+ */
+export function planSession(snap: StateSnapshot, now: number, idleMs: number, ownIdleMs?: number): SessionPlan {
   const current = activeSession(snap, now, idleMs);
   if (current) return { events: [], session: current, nextState: undefined };
   const events: NewEntry[] = [];
   const stale = snap.value.session;
   if (stale) events.push(sessionEvent('session_end', stale.id, now, 'idle'));
-  const session = { id: newSessionId(), startedAt: now };
+  const session = { id: newSessionId(), startedAt: now, ...(ownIdleMs !== undefined ? { idleMs: ownIdleMs } : {}) };
   events.push(sessionEvent('session_start', session.id, now));
   return { events, session, nextState: { ...snap.value, session } };
 }

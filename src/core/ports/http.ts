@@ -20,4 +20,11 @@ export interface Route {
   /** Path below the API prefix, with `:param` segments. */
   readonly path: string;
   readonly handle: (req: HttpRequest) => Promise<HttpReply>;
+  /** The body is handed over as the raw text (the protocol parses it and reports bad JSON its own way). */
+  readonly rawBody?: true;
+  /**
+   * The route checks the browser origin itself (per channel): the server-wide CORS allow-list does not
+   * refuse it. The `origin` header is in `headers`.
+   */
+  readonly ownOrigins?: true;
 }

@@ -18,6 +18,8 @@ export interface ConnectionHandler {
   receive(text: string): void;
   /** The client answered a heartbeat ping: it was alive and reading up to now. */
   heard?(): void;
+  /** A binary frame arrived (without this, the gateway closes with INVALID_PAYLOAD). */
+  binary?(): void;
   /**
    * The connection is gone, for whatever reason; called once. `code` is the close code of a completed
    * closing handshake, or 1006 when the connection dropped without one.
@@ -29,9 +31,11 @@ export interface ConnectionHandler {
 export interface UpgradeRoute {
   readonly path: string;
   readonly protocol: string;
+  /** The protocol checks browser origins itself (per channel): the server-wide allow-list does not refuse the upgrade. */
+  readonly ownOrigins?: true;
   /**
    * Decide during the HTTP upgrade; a CoreError refuses it with that error's HTTP status. `url` is the
    * request URL resolved against the server's public base (so `url.origin` is where clients reach us).
    */
-  accept(url: URL): Promise<((link: Link) => ConnectionHandler) | CoreError>;
+  accept(url: URL, origin?: string): Promise<((link: Link) => ConnectionHandler) | CoreError>;
 }

@@ -1,4 +1,4 @@
-import type { AppRecord } from './directory.js';
+import type { AppRecord, ChannelRecord } from './directory.js';
 
 /**
  * Tenancy changed at run time (by the CLI or an admin): SDK apps, blocked users, suspended bots. Stored
@@ -14,6 +14,11 @@ export interface Tenancy {
   apps(): Promise<AppRecord[]>;
   createApp(app: AppRecord, now: number): Promise<void>;
   deleteApp(clientId: string): Promise<boolean>;
+  channel(channelId: string): Promise<ChannelRecord | null>;
+  /** Oldest first. */
+  channels(): Promise<ChannelRecord[]>;
+  createChannel(channel: ChannelRecord, now: number): Promise<void>;
+  deleteChannel(channelId: string): Promise<boolean>;
   isBlocked(botId: string, userId: string): Promise<boolean>;
   block(botId: string, userId: string, identity: string | null, now: number): Promise<void>;
   unblock(botId: string, userId: string): Promise<boolean>;

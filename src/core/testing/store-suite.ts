@@ -58,9 +58,10 @@ export const storeSuite: Suite<StoreCtx> = [
     async run({ store }) {
       const c = ref();
       const a = userMsg('a', 'cm-1');
-      const withAudience: NewEntry = { ...botMsg('b'), audience: { deviceId: 'd-9' }, sessionId: 's-1' };
+      const withAudience: NewEntry = { ...botMsg('b'), audience: { deviceId: 'd-9' }, sessionId: 's-1', request: { id: 7, last: true } };
       const r1 = ok(await store.append(c, [a, withAudience]));
       assert.deepEqual(r1.entries.map((e) => e.seq), [1, 2]);
+      assert.deepEqual(r1.entries[1], { ...withAudience, seq: 2, conversationId: c.id });
       const r2 = ok(await store.append(c, [event()]));
       assert.deepEqual(r2.entries.map((e) => e.seq), [3]);
       const all = await store.readSince(c.id, 0, 100);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AppRecord } from '../ports/directory.js';
+import type { AppRecord, ChannelRecord } from '../ports/directory.js';
 import type { Tenancy } from '../ports/tenancy.js';
 import type { Suite } from './suite.js';
 
@@ -64,6 +64,27 @@ export const tenancySuite: Suite<TenancyCtx> = [
       assert.equal(await reader.suspended(bot), true);
       await writer.setSuspended(bot, false);
       assert.equal(await reader.suspended(bot), false);
+    },
+  },
+  {
+    name: 'a channel written by one handle is read back by the other, field for field; deleting it moves the revision',
+    async run({ writer, reader }) {
+      const full: ChannelRecord = { id: unique('ch'), botId: 'st-1', name: 'Web', keyHash: 'ab'.repeat(32), origins: ['https://a.example', '*'], idleTimeoutSec: 300 };
+      const bare: ChannelRecord = { id: unique('ch'), botId: 'st-2', name: 'IVR', keyHash: 'cd'.repeat(32), origins: [] };
+      const r0 = await reader.revision();
+      await writer.createChannel(full, 1_700_000_000_000);
+      await writer.createChannel(bare, 1_700_000_000_001);
+      assert.ok((await reader.revision()) > r0, 'createChannel');
+      assert.deepEqual(await reader.channel(full.id), full);
+      assert.deepEqual(await reader.channel(bare.id), bare);
+      assert.equal(await reader.channel(unique('ch')), null);
+      const listed = (await reader.channels()).map((c) => c.id);
+      assert.ok(listed.indexOf(full.id) >= 0 && listed.indexOf(full.id) < listed.indexOf(bare.id), 'channels() oldest first');
+      const r1 = await reader.revision();
+      assert.equal(await writer.deleteChannel(full.id), true);
+      assert.equal(await writer.deleteChannel(full.id), false);
+      assert.equal(await reader.channel(full.id), null);
+      assert.ok((await reader.revision()) > r1, 'deleteChannel');
     },
   },
   {

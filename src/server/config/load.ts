@@ -3,12 +3,14 @@ import { dirname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { DEMO_CONFIG, HELPDESK_BOT_DIR } from '../demo.js';
-import { ConfigFileSchema, SettingsSchema, settingsTable, type AppConfig, type BotConfig, type ConfigFile, type Settings } from './schema.js';
+import { ConfigFileSchema, SettingsSchema, settingsTable, type AppConfig, type BotConfig, type ChannelConfig, type ConfigFile, type Settings } from './schema.js';
 
 export interface Config {
   readonly settings: Readonly<Settings>;
   readonly bots: readonly BotConfig[];
   readonly apps: readonly AppConfig[];
+  /** Aisera channels of the config file (more are created at run time: `colloquy channel create`). */
+  readonly channels: readonly ChannelConfig[];
   /** Path of the config file, or `null` for the built-in demo configuration. */
   readonly file: string | null;
   /** Serve the demo page and the development JWT service. */
@@ -104,12 +106,12 @@ function readFile(path: string, problems: string[]): ConfigFile | null {
     problems.push(...describe(validateFile.errors, path));
     // Keep going with what is usable, so the bots/apps checks report their problems too.
     const p = (parsed ?? {}) as Record<string, unknown>;
-    return { bots: Array.isArray(p['bots']) ? p['bots'] : [], apps: Array.isArray(p['apps']) ? p['apps'] : [] } as ConfigFile;
+    return { bots: Array.isArray(p['bots']) ? p['bots'] : [], apps: Array.isArray(p['apps']) ? p['apps'] : [], channels: Array.isArray(p['channels']) ? p['channels'] : [] } as ConfigFile;
   }
   return (parsed ?? {}) as ConfigFile;
 }
 
-function checkTenancy(bots: readonly BotConfig[], apps: readonly AppConfig[], where: string, problems: string[]): void {
+function checkTenancy(bots: readonly BotConfig[], apps: readonly AppConfig[], channels: readonly ChannelConfig[], where: string, problems: string[]): void {
   const botIds = new Set<string>();
   for (const b of bots) {
     if (botIds.has(b.id)) problems.push(`${where}: bot ${b.id} is defined twice`);
@@ -125,6 +127,12 @@ function checkTenancy(bots: readonly BotConfig[], apps: readonly AppConfig[], wh
       if (alg.startsWith('RS') && !a.publicKey) problems.push(`${where}: app ${a.clientId} allows ${alg} but has no publicKey`);
     }
     for (const id of Array.isArray(a.bots) ? a.bots : []) if (!botIds.has(id)) problems.push(`${where}: app ${a.clientId} refers to unknown bot ${id}`);
+  }
+  const channelIds = new Set<string>();
+  for (const c of channels) {
+    if (channelIds.has(c.id)) problems.push(`${where}: channel ${c.id} is defined twice`);
+    channelIds.add(c.id);
+    if (!botIds.has(c.bot)) problems.push(`${where}: channel ${c.id} refers to unknown bot ${c.bot}`);
   }
 }
 
@@ -153,7 +161,8 @@ export function loadConfig(sources: ConfigSources): Config {
   if (settings.secret && settings.secret.length < 32) problems.push('settings/secret: must be at least 32 characters');
 
   const apps = file?.apps ?? [];
-  checkTenancy(file?.bots ?? [], apps, path ?? 'built-in demo configuration', problems);
+  const channels = file?.channels ?? [];
+  checkTenancy(file?.bots ?? [], apps, channels, path ?? 'built-in demo configuration', problems);
   const bots = withDefinitions(file?.bots ?? [], path === null ? null : dirname(path), settings, cwd, problems);
   const botSecrets = Object.fromEntries(
     Object.entries(sources.env)
@@ -166,6 +175,7 @@ export function loadConfig(sources: ConfigSources): Config {
     settings: { ...settings, dataDir: resolve(cwd, settings.dataDir) },
     bots,
     apps,
+    channels,
     file: path,
     demo: settings.demo === 'on' || (settings.demo === 'auto' && path === null),
     botSecrets,

@@ -39,6 +39,10 @@ export const SettingsSchema = Type.Object(
     rateLimitBurst: setting(Type.Integer({ minimum: 1, default: 20 }), 'COLLOQUY_RATE_LIMIT_BURST', 'Messages a user may send to a bot in a burst.'),
     rateLimitPerSec: setting(Type.Number({ exclusiveMinimum: 0, default: 5 }), 'COLLOQUY_RATE_LIMIT_PER_SEC', 'Sustained messages per second per user and bot; above it the connection is closed with 1008.'),
     rateLimitPenaltySec: setting(Type.Integer({ minimum: 0, default: 60 }), 'COLLOQUY_RATE_LIMIT_PENALTY', 'After a rate-limit disconnect, new connections of that user are refused this many seconds.'),
+    aiseraIdleTimeoutSec: setting(Type.Integer({ minimum: 1, default: 300 }), 'COLLOQUY_AISERA_IDLE_TIMEOUT', 'Aisera channels: a user session ends after this many seconds without activity (Aisera\'s `userSessionDuration`, 5 minutes); a channel may set its own `idleTimeoutSec`.'),
+    aiseraUserTokenMaxTtlSec: setting(Type.Integer({ minimum: 60, maximum: 86_400, default: 3600 }), 'COLLOQUY_AISERA_USER_TOKEN_MAX_TTL', 'Aisera channels: longest lifetime of a user token minted with `POST /api/token`, in seconds.'),
+    aiseraSocketIoPath: setting(Type.String({ pattern: '^/', default: '/socket.io' }), 'COLLOQUY_AISERA_SOCKETIO_PATH', 'Aisera channels: path of the Socket.IO v4 endpoint (the Socket.IO default). The raw WebSocket endpoint is `/api/ws`.'),
+    aiseraMaxAuthFailures: setting(Type.Integer({ minimum: 1, default: 3 }), 'COLLOQUY_AISERA_MAX_AUTH_FAILURES', 'Aisera channels: consecutive requests with a bad token a connection may send before it is closed with 1008.'),
     shutdownGraceMs: setting(Type.Integer({ minimum: 0, default: 10_000 }), 'COLLOQUY_SHUTDOWN_GRACE_MS', 'On SIGTERM/SIGINT: how long in-flight turns may finish before connections are closed with 1001.'),
   },
   { additionalProperties: false },
@@ -72,17 +76,31 @@ export const AppSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const ChannelSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', description: 'Channel id (the Aisera `channelId`), e.g. a UUID.' }),
+    bot: Type.String({ description: 'The bot this channel talks to.' }),
+    name: Type.Optional(Type.String()),
+    key: Type.String({ minLength: 24, description: 'The channel key (server-to-server credential; keep it secret). `colloquy channel create` makes one.' }),
+    origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Browser origins allowed to use the channel (`*`: any). Default: none (browsers refused).' })),
+    idleTimeoutSec: Type.Optional(Type.Integer({ minimum: 1, description: 'Session idle timeout of this channel, seconds (default `aiseraIdleTimeoutSec`).' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigFileSchema = Type.Object(
   {
     settings: Type.Optional(Type.Partial(SettingsSchema)),
     bots: Type.Optional(Type.Array(BotSchema)),
     apps: Type.Optional(Type.Array(AppSchema)),
+    channels: Type.Optional(Type.Array(ChannelSchema)),
   },
   { additionalProperties: false },
 );
 
 export type BotConfig = Static<typeof BotSchema>;
 export type AppConfig = Static<typeof AppSchema>;
+export type ChannelConfig = Static<typeof ChannelSchema>;
 export type ConfigFile = Static<typeof ConfigFileSchema>;
 
 export interface SettingMeta {

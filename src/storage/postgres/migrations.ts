@@ -69,6 +69,21 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO tenancy_revision (id, revision) VALUES (1, 0);
     `,
   },
+  {
+    version: 4,
+    name: 'aisera channels',
+    sql: `
+      CREATE TABLE channels (
+        id               TEXT PRIMARY KEY,
+        bot_id           TEXT NOT NULL,
+        name             TEXT NOT NULL,
+        key_hash         TEXT NOT NULL,
+        origins          TEXT NOT NULL,
+        idle_timeout_sec INTEGER,
+        created_at       BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Name of the append function below; a new body gets a new name, so nodes of two versions can coexist. */

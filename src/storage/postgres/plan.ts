@@ -136,6 +136,7 @@ export const placed = (e: NewEntry, seq: number, conversationId: string): Entry 
   body: e.body,
   ...(e.origin !== undefined ? { origin: e.origin } : {}),
   ...(e.audience !== undefined ? { audience: e.audience } : {}),
+  ...(e.request !== undefined ? { request: e.request } : {}),
   seq,
   conversationId,
 });

@@ -1,4 +1,4 @@
-import type { AppRecord, JwtAlgorithm } from '../../core/ports/directory.js';
+import type { AppRecord, ChannelRecord, JwtAlgorithm } from '../../core/ports/directory.js';
 import type { Tenancy } from '../../core/ports/tenancy.js';
 import type { Pool } from './database.js';
 
@@ -18,6 +18,24 @@ const toApp = (r: AppRow): AppRecord => ({
   ...(r.public_key !== null ? { publicKey: r.public_key } : {}),
   algorithms: JSON.parse(r.algorithms) as JwtAlgorithm[],
   botIds: JSON.parse(r.bot_ids) as string[],
+});
+
+interface ChannelRow {
+  id: string;
+  bot_id: string;
+  name: string;
+  key_hash: string;
+  origins: string;
+  idle_timeout_sec: number | string | null;
+}
+
+const toChannel = (r: ChannelRow): ChannelRecord => ({
+  id: r.id,
+  botId: r.bot_id,
+  name: r.name,
+  keyHash: r.key_hash,
+  origins: JSON.parse(r.origins) as string[],
+  ...(r.idle_timeout_sec !== null ? { idleTimeoutSec: Number(r.idle_timeout_sec) } : {}),
 });
 
 const BUMP = 'UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1';
@@ -54,6 +72,27 @@ export class PostgresTenancy implements Tenancy {
 
   async deleteApp(clientId: string): Promise<boolean> {
     return (await this.change('DELETE FROM apps WHERE client_id = $1', [clientId])) > 0;
+  }
+
+  async channel(channelId: string): Promise<ChannelRecord | null> {
+    const { rows } = await this.pool.query<ChannelRow>({ name: 'tenancy_channel', text: 'SELECT * FROM channels WHERE id = $1', values: [channelId] });
+    return rows[0] ? toChannel(rows[0]) : null;
+  }
+
+  async channels(): Promise<ChannelRecord[]> {
+    const { rows } = await this.pool.query<ChannelRow>('SELECT * FROM channels ORDER BY created_at, id');
+    return rows.map(toChannel);
+  }
+
+  async createChannel(c: ChannelRecord, now: number): Promise<void> {
+    await this.change(
+      'INSERT INTO channels (id, bot_id, name, key_hash, origins, idle_timeout_sec, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [c.id, c.botId, c.name, c.keyHash, JSON.stringify(c.origins), c.idleTimeoutSec ?? null, now],
+    );
+  }
+
+  async deleteChannel(channelId: string): Promise<boolean> {
+    return (await this.change('DELETE FROM channels WHERE id = $1', [channelId])) > 0;
   }
 
   async isBlocked(botId: string, userId: string): Promise<boolean> {

@@ -65,4 +65,19 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       INSERT INTO tenancy_revision (id, revision) VALUES (1, 0);
     `,
   },
+  {
+    version: 4,
+    name: 'aisera channels',
+    sql: `
+      CREATE TABLE channels (
+        id               TEXT PRIMARY KEY,
+        bot_id           TEXT NOT NULL,
+        name             TEXT NOT NULL,
+        key_hash         TEXT NOT NULL,
+        origins          TEXT NOT NULL,
+        idle_timeout_sec INTEGER,
+        created_at       INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import type { AppRecord, JwtAlgorithm } from '../../core/ports/directory.js';
+import type { AppRecord, ChannelRecord, JwtAlgorithm } from '../../core/ports/directory.js';
 import type { Tenancy } from '../../core/ports/tenancy.js';
 import type { Db } from './database.js';
 
@@ -20,6 +20,24 @@ const toApp = (r: AppRow): AppRecord => ({
   botIds: JSON.parse(r.bot_ids) as string[],
 });
 
+interface ChannelRow {
+  id: string;
+  bot_id: string;
+  name: string;
+  key_hash: string;
+  origins: string;
+  idle_timeout_sec: number | string | null;
+}
+
+const toChannel = (r: ChannelRow): ChannelRecord => ({
+  id: r.id,
+  botId: r.bot_id,
+  name: r.name,
+  keyHash: r.key_hash,
+  origins: JSON.parse(r.origins) as string[],
+  ...(r.idle_timeout_sec !== null ? { idleTimeoutSec: Number(r.idle_timeout_sec) } : {}),
+});
+
 /**
  * Tenancy changed at run time (by the CLI or an admin), stored beside the conversations so a running
  * server sees it without a restart: SDK apps, blocked users, suspended bots.
@@ -38,6 +56,10 @@ export class SqliteTenancy implements Tenancy {
         'INSERT INTO apps (client_id, name, client_secret, public_key, algorithms, bot_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteApp: db.prepare('DELETE FROM apps WHERE client_id = ?'),
+      channel: db.prepare<[string], ChannelRow>('SELECT * FROM channels WHERE id = ?'),
+      channels: db.prepare<[], ChannelRow>('SELECT * FROM channels ORDER BY created_at, id'),
+      insertChannel: db.prepare('INSERT INTO channels (id, bot_id, name, key_hash, origins, idle_timeout_sec, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      deleteChannel: db.prepare('DELETE FROM channels WHERE id = ?'),
       blocked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM blocked_users WHERE bot_id = ? AND user_id = ?'),
       block: db.prepare('INSERT OR REPLACE INTO blocked_users (bot_id, user_id, identity, created_at) VALUES (?, ?, ?, ?)'),
       unblock: db.prepare('DELETE FROM blocked_users WHERE bot_id = ? AND user_id = ?'),
@@ -83,6 +105,23 @@ export class SqliteTenancy implements Tenancy {
 
   async deleteApp(clientId: string): Promise<boolean> {
     return this.bump(() => this.stmt.deleteApp.run(clientId).changes > 0)();
+  }
+
+  async channel(channelId: string): Promise<ChannelRecord | null> {
+    const row = this.stmt.channel.get(channelId);
+    return row ? toChannel(row) : null;
+  }
+
+  async channels(): Promise<ChannelRecord[]> {
+    return this.stmt.channels.all().map(toChannel);
+  }
+
+  async createChannel(c: ChannelRecord, now: number): Promise<void> {
+    this.bump(() => this.stmt.insertChannel.run(c.id, c.botId, c.name, c.keyHash, JSON.stringify(c.origins), c.idleTimeoutSec ?? null, now))();
+  }
+
+  async deleteChannel(channelId: string): Promise<boolean> {
+    return this.bump(() => this.stmt.deleteChannel.run(channelId).changes > 0)();
   }
 
   async isBlocked(botId: string, userId: string): Promise<boolean> {

@@ -1,10 +1,11 @@
-import type { AppRecord, BotRecord, Directory } from '../../../src/core/ports/directory.js';
+import type { AppRecord, BotRecord, ChannelRecord, Directory } from '../../../src/core/ports/directory.js';
 
 /** A small in-memory Directory whose contents a test edits directly. */
 export class TestDirectory implements Directory {
   readonly botsById = new Map<string, BotRecord>();
   readonly appsById = new Map<string, AppRecord>();
   readonly blocked = new Set<string>();
+  readonly channelsById = new Map<string, ChannelRecord>();
 
   constructor(bots: readonly BotRecord[] = [], apps: readonly AppRecord[] = []) {
     for (const b of bots) this.botsById.set(b.id, b);
@@ -19,6 +20,9 @@ export class TestDirectory implements Directory {
   }
   async app(clientId: string): Promise<AppRecord | null> {
     return this.appsById.get(clientId) ?? null;
+  }
+  async channel(channelId: string): Promise<ChannelRecord | null> {
+    return this.channelsById.get(channelId) ?? null;
   }
   async isUserBlocked(botId: string, userId: string): Promise<boolean> {
     return this.blocked.has(`${botId}|${userId}`);
