@@ -166,7 +166,9 @@ export type EventName =
   | 'flow_started'
   | 'flow_completed'
   /** The bot asks for a human agent; the live-agent desk takes it from there. */
-  | 'handoff_requested';
+  | 'handoff_requested'
+  /** A service the bot called failed and the bot had no way around it (Aisera `ExternalSystemError`). */
+  | 'service_failed';
 
 export interface FormFieldError {
   readonly field: string;
@@ -183,6 +185,11 @@ export interface EventDetail {
     readonly status?: 'completed' | 'exited' | 'failed' | 'handoff';
   };
   readonly handoff?: { readonly queue?: string; readonly reason?: string };
+  /**
+   * `service_failed`: which step of the bot called out (never the URL), the HTTP status it got (0: none) and
+   * why — `timeout`, `network` or `status` (a non-2xx answer).
+   */
+  readonly service?: { readonly name: string; readonly status: number; readonly failure: 'timeout' | 'network' | 'status' };
 }
 
 /**

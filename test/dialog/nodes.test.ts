@@ -143,6 +143,8 @@ describe('the HTTP service node', () => {
     await t.user('service call');
     await t.user('down');
     t.expect('The service failed (404).');
+    // The bot had a way around it: nothing to report.
+    expect(t.events()).not.toContain('service_failed');
   });
 
   test('a network error without an error branch: the flow fails with the bot\'s service error text', async () => {
@@ -151,6 +153,9 @@ describe('the HTTP service node', () => {
     t.expect(/a system I need is not answering/);
     t.expectNot(/Never said/);
     expect(t.logs.some((l) => l.includes('dialog.http_failed') && l.includes('"error":"network"'))).toBe(true);
+    // Channels that report failed services learn which step failed and how, before the apology.
+    expect(t.events()).toEqual(['service_failed']);
+    expect(t.last.events[0]!.detail).toEqual({ service: { name: 'unguarded.http1', status: 0, failure: 'network' } });
   });
 });
 

@@ -9,10 +9,10 @@ import { ManualClock } from '../../src/core/memory/clock.js';
 import { choicesOf, followUpIdFor } from '../../src/protocols/aisera/answers.js';
 import { decodeRequest, isRejection, parseRequest, type AiseraRequest, type Rejection } from '../../src/protocols/aisera/decode.js';
 import { FrameAssembler } from '../../src/protocols/aisera/encode.js';
-
-type Frame = Record<string, any>;
 import { findChoice, formState } from '../../src/protocols/aisera/lookup.js';
 import { AiseraTokens, sha256Hex, TokenCache } from '../../src/protocols/aisera/tokens.js';
+
+type Frame = Record<string, any>;
 
 const base = { token: 'ck_x', userId: 'u1', channelId: 'ch-1' };
 const decode = (env: Record<string, unknown>, data: Record<string, unknown> = {}) => decodeRequest({ ...base, ...env, data: { reqId: 'r1', ...data } });
@@ -145,6 +145,22 @@ describe('encode: the frame assembler', () => {
       { path: 'data.followUpData.formFieldValues.a', field: 'a', message: 'is required' },
       { path: 'data.followUpData.formFieldValues.b', field: 'b', message: 'must be a number' },
     ]);
+  });
+
+  test('a failed service becomes ExternalSystemError (502, or 504 on a timeout) carrying the apology; FlowCompleted follows', () => {
+    const frames = assemble([
+      entry({ body: { kind: 'event', name: 'service_failed', detail: { service: { name: 'tickets.http1', status: 503, failure: 'status' } } }, request: { id: 'e' } }),
+      say('A system I need is not answering.', { id: 'e' }),
+      entry({ body: { kind: 'event', name: 'flow_completed', detail: { flow: { id: 'tickets', runId: 'r', status: 'failed' } } }, request: { id: 'e', last: true } }),
+    ]);
+    expect(frames.map((f) => [f['modeType'], f['final']])).toEqual([
+      ['ExternalSystemError', false],
+      ['FlowCompleted', true],
+    ]);
+    expect(frames[0]).toMatchObject({ code: 502, error: 'Bad Gateway', errorCode: 'EXTERNAL_FAILURE', retryable: true, system: { kind: 'fulfillment', name: 'tickets.http1' } });
+    expect(frames[0]!['answers'].map((a: Frame) => a['text'])).toEqual(['A system I need is not answering.']);
+    const [timeout] = assemble([entry({ body: { kind: 'event', name: 'service_failed', detail: { service: { name: 's.h', status: 0, failure: 'timeout' } } }, request: { id: 't', last: true } })]);
+    expect(timeout).toMatchObject({ modeType: 'ExternalSystemError', code: 504, errorCode: 'EXTERNAL_TIMEOUT', final: true });
   });
 
   test('session ends: idle → unsolicited StatusUpdate SessionTimeout; reset → previousSessionId on the next frame', () => {

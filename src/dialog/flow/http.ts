@@ -44,8 +44,12 @@ const where = (url: string): string => {
   }
 };
 
-/** Run an HTTP node: the node to go to next, or `failed` when the call failed and there is no error branch. */
-export async function runHttp(turn: Turn, frame: Frame, def: HttpNodeDef, next: string): Promise<string | { failed: true }> {
+/**
+ * Run an HTTP node: the node to go to next, or `failed` when the call failed and there is no error branch
+ * (then the user hears `messages.serviceError` and the `service_failed` event names the node, for
+ * channels that report such failures).
+ */
+export async function runHttp(turn: Turn, frame: Frame, id: string, def: HttpNodeDef, next: string): Promise<string | { failed: true }> {
   if (turn.inline) throw new Deferred();
   const method = def.method ?? (def.body !== undefined ? 'POST' : 'GET');
   const url = new URL(String(turn.renderValue(def.url, frame, true)));
@@ -73,6 +77,7 @@ export async function runHttp(turn: Turn, frame: Frame, def: HttpNodeDef, next: 
   if (def.save) turn.assign(frame, def.save, result);
   if (result.ok) return next;
   if (def.onError) return def.onError;
+  turn.event('service_failed', { service: { name: `${frame.flow}.${id}`, status: result.status, failure: (result.error as 'timeout' | 'network' | undefined) ?? 'status' } });
   turn.text(turn.message('serviceError', frame));
   return { failed: true };
 }

@@ -58,7 +58,7 @@ export async function advance(turn: Turn, frame: Frame, id: string): Promise<voi
         at = node.def.branches.find((b) => holds(b.when, turn.lookup(frame)))?.next ?? node.next;
         break;
       case 'http': {
-        const next = await runHttp(turn, frame, node.def, node.next);
+        const next = await runHttp(turn, frame, node.id, node.def, node.next);
         if (typeof next !== 'string') return finish(turn, frame, 'failed');
         at = next;
         break;

@@ -71,6 +71,8 @@ export interface Frame {
   errors?: { path: string; message: string; field?: string }[];
   formId?: string;
   retryable?: boolean;
+  /** `ExternalSystemError`: the downstream system that failed (`fulfillment`: a bot's HTTP step, named `flow.node`). */
+  system?: { kind: 'ticketing' | 'liveAgent' | 'fulfillment' | 'knowledge' | 'llm'; name: string };
   warnings?: string[];
   history?: HistoryItem[];
   historyComplete?: boolean;
@@ -219,6 +221,19 @@ export class FrameAssembler {
             errorCode: 'FORM_VALIDATION_FAILED',
             ...(form ? { formId: form.id } : {}),
             errors: (form?.errors ?? []).map((e) => ({ path: `data.followUpData.formFieldValues.${e.field}`, field: e.field, message: e.message })),
+          });
+          break;
+        }
+        case 'service_failed': {
+          // The bot's apology (its next message) joins this frame as its text answer.
+          const service = detail?.service;
+          const code = service?.failure === 'timeout' ? 504 : 502;
+          Object.assign(this.frame(entry, reqId, 'ExternalSystemError'), {
+            code,
+            error: statusText(code),
+            errorCode: service?.failure === 'timeout' ? 'EXTERNAL_TIMEOUT' : 'EXTERNAL_FAILURE',
+            system: { kind: 'fulfillment', name: service?.name ?? 'unknown' },
+            retryable: true,
           });
           break;
         }
