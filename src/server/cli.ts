@@ -9,13 +9,13 @@ import type { JwtAlgorithm } from '../core/ports/directory.js';
 import type { Tenancy } from '../core/ports/tenancy.js';
 import { checkBotDefinition } from '../dialog/definition/load.js';
 import { formatProblem } from '../dialog/definition/source.js';
+import { aiseraIdentity } from '../protocols/aisera/handler.js';
+import { chat } from './chat.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
-import { ConfiguredDirectory } from './directory.js';
+import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from './demo.js';
+import { channelKeyHash, ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
 import { startNode } from './node.js';
-import { chat } from './chat.js';
-import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from './demo.js';
-import { channelKeyHash } from './directory.js';
 
 const USAGE = `Usage: colloquy <command> [options]
 
@@ -28,7 +28,9 @@ Commands:
   app list [--json]                                    list SDK apps
   jwt --client-id ID --user IDENTITY [--expires SEC] [--private-key FILE]
                                                        mint a development JWT assertion for an app
-  user block|unblock --bot ID --user IDENTITY          stop (or allow again) a user talking to a bot
+  user block|unblock --bot ID --user IDENTITY [--channel ID]
+                                                       stop (or allow again) a user talking to a bot
+                                                       (with --channel: that Aisera channel's user id)
   bot suspend|resume ID                                suspend a bot (its users are disconnected) or resume it
   channel create --bot ID [--name NAME] [--origin ORIGIN]... [--idle-timeout SEC] [--json]
                                                        create an Aisera channel; prints its id and key (shown once)
@@ -211,7 +213,9 @@ async function main(argv: string[]): Promise<void> {
       return withTenancy(config, async (tenancy, dir) => {
         const botId = need(values.bot, '--bot');
         if (!(await dir.bot(botId))) throw new UsageError(`no bot has the id ${botId}`);
-        const identity = need(values.user, '--user');
+        const user = need(values.user, '--user');
+        // An Aisera user is known per channel; a Kore user by the identity of the SDK's assertion.
+        const identity = values.channel === undefined ? user : aiseraIdentity(values.channel, user);
         const userId = userIdFor(identity);
         if (sub === 'block') await tenancy.block(botId, userId, identity, Date.now());
         else await tenancy.unblock(botId, userId);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { DEMO_BOT_ID } from '../../src/server/demo.js';
-import { AISERA_BOT_DIR, RawClient, request, texts } from '../support/aisera-client.js';
+import { AISERA_BOT_DIR, DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, request, rest, texts, uniqueUser } from '../support/aisera-client.js';
 import { newDataDir, startTestServer, type TestServer } from '../support/server.js';
 import { CLI, ROOT, cleanEnv, cli, cliJson, ensureBuilt } from './processes.js';
 
@@ -39,6 +39,29 @@ test('channel create --json prints an id and a key that work against the running
   const bad = await cli(['channel', 'create', '--bot', 'st-nope'], dataDir);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('no bot has the id st-nope');
+});
+
+test('user block --channel blocks an Aisera user of that channel on the running server (only them), and unblock lets them back', async () => {
+  const who = uniqueUser('blocked');
+  const other = uniqueUser('free');
+  const say = (userId: string) => rest(server.url, request({ token: DEMO_CHANNEL_KEY, userId, channelId: DEMO_CHANNEL_ID }, { text: 'hello' }));
+  expect((await say(who)).status).toBe(200);
+  const until = async (userId: string, status: number) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = await say(userId);
+      if (r.status === status || Date.now() > deadline) return r;
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+  };
+  const blocked = await cliJson(['user', 'block', '--bot', DEMO_BOT_ID, '--channel', DEMO_CHANNEL_ID, '--user', who], dataDir);
+  expect(blocked).toMatchObject({ identity: `aisera:${DEMO_CHANNEL_ID}:${who}`, blocked: true });
+  const refused = await until(who, 403);
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({ errorCode: 'USER_BLOCKED' });
+  expect((await say(other)).status).toBe(200);
+  await cliJson(['user', 'unblock', '--bot', DEMO_BOT_ID, '--channel', DEMO_CHANNEL_ID, '--user', who], dataDir);
+  expect((await until(who, 200)).status).toBe(200);
 });
 
 test('colloquy chat --protocol aisera: options by number, a form field by field, history, logout', async () => {

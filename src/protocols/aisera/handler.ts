@@ -14,6 +14,9 @@ import { findChoice, formState, hadUserTurn, sessionEntries, surveyCompleted } f
 import type { ReqId } from './schema.js';
 import { TokenCache, type AiseraTokens, type Principal } from './tokens.js';
 
+
+/** The identity an Aisera user of a channel has in Colloquy (blocks name it: `colloquy user block --channel`). */
+export const aiseraIdentity = (channelId: string, userId: string): string => `aisera:${channelId}:${userId}`;
 /** Everything the Aisera channel needs from the node; shared by every transport (raw WS, Socket.IO, REST). */
 export interface AiseraRuntime {
   readonly conversations: ConversationService;
@@ -177,7 +180,7 @@ export class AiseraHandler {
     }
     if (principal.kind === 'agent') throw new Refusal(new CoreError('FORBIDDEN_REQUEST_TYPE'), [{ path: 'token', message: 'an agent token may send agent-side request types only' }]);
 
-    const internalUser = userIdFor(`aisera:${channel.id}:${req.userId}`);
+    const internalUser = userIdFor(aiseraIdentity(channel.id, req.userId));
     const conversation: ConversationRef = { id: conversationIdFor(channel.botId, internalUser), botId: channel.botId, userId: internalUser };
     this.rt.idle.set(conversation.id, (channel.idleTimeoutSec ?? this.rt.settings.idleTimeoutMs / 1000) * 1000);
     try {
