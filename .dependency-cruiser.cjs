@@ -21,6 +21,13 @@ module.exports = {
       to: { dependencyTypes: ['core'], path: IO_BUILTINS },
     },
     {
+      name: 'storage-shared-is-pure',
+      comment: 'src/storage/shared holds what both SQL stores read the same way: core types and plain code, no driver, no I/O.',
+      severity: 'error',
+      from: { path: '^src/storage/shared/' },
+      to: { pathNot: '^src/(core|storage/shared)/', dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'auth-below-protocols',
       comment: 'auth (credential checks) knows only core.',
       severity: 'error',
@@ -49,10 +56,10 @@ module.exports = {
     },
     {
       name: 'postgres-and-redis-know-core-only',
-      comment: 'storage/postgres and bus/redis implement core ports over their driver (pg, ioredis): they import core and their own room, nothing else of src.',
+      comment: 'storage/postgres and bus/redis implement core ports over their driver (pg, ioredis): they import core, their own room and (storage) the driver-free rows both SQL stores share, nothing else of src.',
       severity: 'error',
       from: { path: '^src/(storage/postgres|bus/redis)/' },
-      to: { path: '^src/', pathNot: '^src/(core|$1)/' },
+      to: { path: '^src/', pathNot: '^src/(core|storage/shared|$1)/' },
     },
     {
       name: 'protocols-never-import-gateway',

@@ -1,42 +1,7 @@
-import type { AppRecord, ChannelRecord, JwtAlgorithm } from '../../core/ports/directory.js';
+import type { AppRecord, ChannelRecord } from '../../core/ports/directory.js';
 import type { Tenancy } from '../../core/ports/tenancy.js';
+import { toApp, toChannel, type AppRow, type ChannelRow } from '../shared/tenancy-rows.js';
 import type { Pool } from './database.js';
-
-interface AppRow {
-  client_id: string;
-  name: string;
-  client_secret: string | null;
-  public_key: string | null;
-  algorithms: string;
-  bot_ids: string;
-}
-
-const toApp = (r: AppRow): AppRecord => ({
-  clientId: r.client_id,
-  name: r.name,
-  ...(r.client_secret !== null ? { clientSecret: r.client_secret } : {}),
-  ...(r.public_key !== null ? { publicKey: r.public_key } : {}),
-  algorithms: JSON.parse(r.algorithms) as JwtAlgorithm[],
-  botIds: JSON.parse(r.bot_ids) as string[],
-});
-
-interface ChannelRow {
-  id: string;
-  bot_id: string;
-  name: string;
-  key_hash: string;
-  origins: string;
-  idle_timeout_sec: number | string | null;
-}
-
-const toChannel = (r: ChannelRow): ChannelRecord => ({
-  id: r.id,
-  botId: r.bot_id,
-  name: r.name,
-  keyHash: r.key_hash,
-  origins: JSON.parse(r.origins) as string[],
-  ...(r.idle_timeout_sec !== null ? { idleTimeoutSec: Number(r.idle_timeout_sec) } : {}),
-});
 
 const BUMP = 'UPDATE tenancy_revision SET revision = revision + 1 WHERE id = 1';
 

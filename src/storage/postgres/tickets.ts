@@ -1,3 +1,4 @@
+import { TICKET_COLUMNS, type StoredTicket } from '../shared/ticket-rows.js';
 import type { Pool } from './database.js';
 
 /**
@@ -6,21 +7,6 @@ import type { Pool } from './database.js';
  * the ticket service's own (an "external system" the bot calls), not part of the conversation store's
  * migrations; it is created here, idempotently, when the service opens.
  */
-
-/** The row as the ticket service reads it (`StoredTicket` of `src/helpdesk/tickets.ts`). */
-interface StoredTicket {
-  no: number;
-  requester: string;
-  category: string;
-  summary: string;
-  details: string | null;
-  priority: string;
-  status: string;
-  neededBy: string | null;
-  createdAt: number;
-}
-
-const COLUMNS = 'no, requester, category, summary, details, priority, status, needed_by AS "neededBy", created_at AS "createdAt"';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS helpdesk_tickets (
@@ -60,19 +46,19 @@ export class PostgresTickets {
 
   async create(t: { requester: string; category: string; summary: string; details?: string; priority: string; neededBy?: string }, at: number): Promise<StoredTicket> {
     const { rows } = await this.pool.query<StoredTicket>(
-      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING ${COLUMNS}`,
+      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING ${TICKET_COLUMNS}`,
       [t.requester, t.category, t.summary, t.details ?? null, t.priority, t.neededBy ?? null, at],
     );
     return rows[0]!;
   }
 
   async get(no: number): Promise<StoredTicket | null> {
-    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE no = $1`, [no]);
+    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${TICKET_COLUMNS} FROM helpdesk_tickets WHERE no = $1`, [no]);
     return rows[0] ?? null;
   }
 
   async list(requester: string, limit: number): Promise<StoredTicket[]> {
-    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE requester = $1 ORDER BY no DESC LIMIT $2`, [requester, limit]);
+    const { rows } = await this.pool.query<StoredTicket>(`SELECT ${TICKET_COLUMNS} FROM helpdesk_tickets WHERE requester = $1 ORDER BY no DESC LIMIT $2`, [requester, limit]);
     return rows;
   }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { TICKET_COLUMNS, type StoredTicket } from '../shared/ticket-rows.js';
 import type { Db } from './database.js';
 
 /**
@@ -41,21 +42,6 @@ export function openTicketDatabase(path: string): Db {
   return db;
 }
 
-/** The row as the ticket service reads it (`StoredTicket` of `src/helpdesk/tickets.ts`). */
-interface StoredTicket {
-  no: number;
-  requester: string;
-  category: string;
-  summary: string;
-  details: string | null;
-  priority: string;
-  status: string;
-  neededBy: string | null;
-  createdAt: number;
-}
-
-const COLUMNS = 'no, requester, category, summary, details, priority, status, needed_by AS neededBy, created_at AS createdAt';
-
 export class SqliteTickets {
   private readonly insert;
   private readonly byNo;
@@ -63,10 +49,10 @@ export class SqliteTickets {
 
   constructor(db: Db) {
     this.insert = db.prepare(
-      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING ${COLUMNS}`,
+      `INSERT INTO helpdesk_tickets (requester, category, summary, details, priority, status, needed_by, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING ${TICKET_COLUMNS}`,
     );
-    this.byNo = db.prepare(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE no = ?`);
-    this.byRequester = db.prepare(`SELECT ${COLUMNS} FROM helpdesk_tickets WHERE requester = ? ORDER BY no DESC LIMIT ?`);
+    this.byNo = db.prepare(`SELECT ${TICKET_COLUMNS} FROM helpdesk_tickets WHERE no = ?`);
+    this.byRequester = db.prepare(`SELECT ${TICKET_COLUMNS} FROM helpdesk_tickets WHERE requester = ? ORDER BY no DESC LIMIT ?`);
   }
 
   create(t: { requester: string; category: string; summary: string; details?: string; priority: string; neededBy?: string }, at: number): StoredTicket {
