@@ -157,6 +157,13 @@ export class SocketGateway {
   async closeAll(timeoutMs: number): Promise<void> {
     this.draining = true;
     clearInterval(this.heartbeat);
+    // Handlers save their resume points first, so a client never reconnects before its point is stored.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.links].map((link) => link.handler?.goingAway?.())),
+      new Promise((r) => (timer = setTimeout(r, Math.min(1000, timeoutMs / 2)))),
+    ]);
+    clearTimeout(timer);
     for (const link of this.links) link.close(new CoreError('SHUTTING_DOWN'));
     const deadline = Date.now() + timeoutMs;
     while (this.links.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -21,6 +21,12 @@ export interface ConnectionHandler {
   /** A binary frame arrived (without this, the gateway closes with INVALID_PAYLOAD). */
   binary?(): void;
   /**
+   * The server is about to close this connection because it shuts down (1001: the client reconnects to
+   * another node). Stop delivering and put where the client stands somewhere the next node finds it; the
+   * gateway waits for this (briefly) before it tells the client.
+   */
+  goingAway?(): Promise<void>;
+  /**
    * The connection is gone, for whatever reason; called once. `code` is the close code of a completed
    * closing handshake, or 1006 when the connection dropped without one.
    */

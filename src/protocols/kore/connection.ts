@@ -80,6 +80,8 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** Cluster: the cursor last saved while open, and the pending save. */
   private savedAt = -1;
   private saving: Timer | undefined;
+  /** The server is shutting down and saved this connection's resume point: nothing more is delivered. */
+  private goneAway = false;
   private readonly openedAt: number;
   private violations: number[] = [];
 
@@ -160,8 +162,25 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     if (!this.attached) return;
     this.attached = false;
     this.rt.hub.detach(this);
-    if (this.replaced) return;
+    // Replaced: the newer connection holds the point. Gone away: the exact point was saved before the close.
+    if (this.replaced || this.goneAway) return;
     this.saveCursor(cleanClose(code) ? this.delivered : this.heardAt);
+  }
+
+  /**
+   * The node shuts down: deliver nothing more and store exactly what was delivered, before the client is told
+   * to reconnect (it may be back on another node within milliseconds; what it did not get comes from the log).
+   */
+  async goingAway(): Promise<void> {
+    if (this.goneAway) return;
+    this.goneAway = true;
+    this.saving?.cancel();
+    this.saving = undefined;
+    if (!this.attached || this.replaced) return;
+    this.savedAt = this.delivered;
+    await this.rt.cursors.put(cursorKey(this.deviceId), String(this.delivered), this.rt.settings.cursorTtlMs).catch((err: unknown) => {
+      this.log.warn({ err }, 'kore.cursor_save_failed');
+    });
   }
 
   private saveCursor(resumeAfter: number): void {
@@ -175,7 +194,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     for (const e of entries) {
       // A closing socket sends nothing more: what was not sent must not count as delivered, or the device's
       // next connection (on any node) would resume after it. (The hub delivers until the close completes.)
-      if (!this.link.open) return;
+      if (!this.link.open || this.goneAway) return;
       const frame = encodeEntry(e, this.view);
       if (frame !== null) {
         this.link.send(frame);
