@@ -162,8 +162,10 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     if (!this.attached) return;
     this.attached = false;
     this.rt.hub.detach(this);
-    // Replaced: the newer connection holds the point. Gone away: the exact point was saved before the close.
-    if (this.replaced || this.goneAway) return;
+    // Replaced: the newer connection holds the point. Gone away and closed cleanly: the client got everything
+    // before the close frame, so the exact point saved before the close stands. A drop (1006) loses what was
+    // still in flight: fall back to what the client showed it had read.
+    if (this.replaced || (this.goneAway && cleanClose(code))) return;
     this.saveCursor(cleanClose(code) ? this.delivered : this.heardAt);
   }
 
