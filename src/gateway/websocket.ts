@@ -144,6 +144,7 @@ export class SocketGateway {
         continue;
       }
       link.alive = false;
+      link.handler?.pinging?.();
       link.ping();
     }
   }

@@ -60,7 +60,12 @@ async function expectConsistent(users: readonly Device[][]): Promise<{ repeats: 
       8000,
       'every device showing the log',
     ).catch(() => undefined);
-    for (const d of group) expect(d.shown.map((s) => s.text), `device ${d.name}`).toEqual(expectedFor(d, log));
+    for (const d of group) {
+      const expected = expectedFor(d, log);
+      const shown = d.shown.map((s) => s.text);
+      const missing = expected.filter((m) => !shown.includes(m));
+      expect(shown, `device ${d.name} (closes ${d.closes.join(',')}; missing ${JSON.stringify(missing.slice(0, 12))})`).toEqual(expected);
+    }
   }
   return { repeats: all.reduce((n, d) => n + d.repeats, 0) };
 }

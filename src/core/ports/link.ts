@@ -16,7 +16,12 @@ export interface Link {
 export interface ConnectionHandler {
   /** A complete text frame (already checked to be UTF-8 and within the size limit). */
   receive(text: string): void;
-  /** The client answered a heartbeat ping: it was alive and reading up to now. */
+  /** A heartbeat ping is about to be sent, after everything sent so far. */
+  pinging?(): void;
+  /**
+   * The client answered the last heartbeat ping: it has read everything sent before that ping (not what was
+   * sent after it, which may still be in flight).
+   */
   heard?(): void;
   /** A binary frame arrived (without this, the gateway closes with INVALID_PAYLOAD). */
   binary?(): void;

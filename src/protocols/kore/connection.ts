@@ -77,6 +77,8 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** Last seq handed to the socket, and its value when the client last showed it was reading. */
   private delivered = 0;
   private heardAt = 0;
+  /** `delivered` when the last heartbeat ping went out: its pong proves the client read that far. */
+  private deliveredAtPing = 0;
   /** Cluster: the cursor last saved while open, and the pending save. */
   private savedAt = -1;
   private saving: Timer | undefined;
@@ -134,8 +136,13 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     return tracked;
   }
 
+  pinging(): void {
+    this.deliveredAtPing = this.delivered;
+  }
+
   heard(): void {
-    this.heardAt = this.delivered;
+    // The pong proves what was sent before its ping arrived; frames sent since may be lost with the node.
+    this.heardAt = Math.max(this.heardAt, this.deliveredAtPing);
     const every = this.rt.settings.cursorEveryMs;
     if (every && this.attached && this.saving === undefined && this.heardAt !== this.savedAt) {
       this.saving = this.rt.clock.setTimer(every, () => {
@@ -223,7 +230,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       this.link.send(botActiveFrame(this.view, opened.sessionId));
       const cursor = this.isReconnect ? await this.resumePoint(opened.headSeq) : opened.headSeq;
       if (!this.link.open) return;
-      this.delivered = this.heardAt = cursor;
+      this.delivered = this.heardAt = this.deliveredAtPing = cursor;
       this.rt.hub.attach(this, cursor);
       this.attached = true;
       // Cluster: the device's older socket may be open on another node; and its cursor must outlive this node.
