@@ -253,3 +253,20 @@ export interface StateSnapshot {
   /** Time of the last append, epoch ms; 0 when empty. */
   readonly lastAt: number;
 }
+
+/**
+ * The stored form of an entry: the same fields, plus its place in the log. Field by field (not a spread), so
+ * every stored entry has one shape and carries nothing a caller happened to add.
+ */
+export const placedEntry = (e: NewEntry, seq: number, conversationId: string): Entry => ({
+  id: e.id,
+  at: e.at,
+  from: e.from,
+  ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
+  body: e.body,
+  ...(e.origin !== undefined ? { origin: e.origin } : {}),
+  ...(e.audience !== undefined ? { audience: e.audience } : {}),
+  ...(e.request !== undefined ? { request: e.request } : {}),
+  seq,
+  conversationId,
+});

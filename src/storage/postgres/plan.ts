@@ -1,4 +1,4 @@
-import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
+import { placedEntry, type ConversationRef, type ConversationState, type Entry, type NewEntry } from '../../core/model.js';
 import { DEDUPE_WINDOW, type AppendOptions, type AppendResult } from '../../core/ports/store.js';
 import { decodeAppend, emptyRow, encodeAppend, isMessage, originKey, type ConvRow } from './rows.js';
 
@@ -105,7 +105,7 @@ export function plan(op: Op, p: PendingAppend): AppendResult {
     if (isMessage(e)) messages += 1;
     const key = originKey(e);
     if (key !== null) added.push([key, head]);
-    written.push(placed(e, head, op.id));
+    written.push(placedEntry(e, head, op.id));
     if (e.at > lastAt) lastAt = e.at;
   }
   if (entries.length > 0) op.appends.push({ lastSeq: head, lastMsg: messages, data: encodeAppend(entries) });
@@ -126,20 +126,6 @@ export function plan(op: Op, p: PendingAppend): AppendResult {
   };
   return { ok: true, entries: written, version };
 }
-
-/** The stored form of an entry: the same fields, plus its place in the log. */
-export const placed = (e: NewEntry, seq: number, conversationId: string): Entry => ({
-  id: e.id,
-  at: e.at,
-  from: e.from,
-  ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
-  body: e.body,
-  ...(e.origin !== undefined ? { origin: e.origin } : {}),
-  ...(e.audience !== undefined ? { audience: e.audience } : {}),
-  ...(e.request !== undefined ? { request: e.request } : {}),
-  seq,
-  conversationId,
-});
 
 /** The append function's arguments for these conversations (see migrations.ts). */
 export function appendArgs(ops: readonly Op[]): unknown[] {

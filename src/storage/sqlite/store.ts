@@ -1,4 +1,4 @@
-import type { ConversationRef, Entry, NewEntry, StateSnapshot } from '../../core/model.js';
+import { placedEntry, type ConversationRef, type Entry, type NewEntry, type StateSnapshot } from '../../core/model.js';
 import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../../core/ports/store.js';
 import type { Db } from './database.js';
 import { batchTransaction, type ConvWrite, type WriteResult } from './writer.js';
@@ -21,20 +21,6 @@ interface Touched {
   /** Origins appended in this batch, added to the dedupe window once the batch is committed. */
   readonly origins: [hash: number, seq: number][];
 }
-
-/** The stored form of an entry: the same fields, plus its place in the log. */
-const placed = (e: NewEntry, seq: number, conversationId: string): Entry => ({
-  id: e.id,
-  at: e.at,
-  from: e.from,
-  ...(e.sessionId !== undefined ? { sessionId: e.sessionId } : {}),
-  body: e.body,
-  ...(e.origin !== undefined ? { origin: e.origin } : {}),
-  ...(e.audience !== undefined ? { audience: e.audience } : {}),
-  ...(e.request !== undefined ? { request: e.request } : {}),
-  seq,
-  conversationId,
-});
 
 type Outcome = { readonly result: AppendResult } | { readonly error: unknown };
 
@@ -178,7 +164,7 @@ export class SqliteStore implements ConversationStore {
       if (isMessage(e)) messages += 1;
       const key = originKey(e);
       if (key !== null) t.origins.push([originHash(key), head]);
-      written.push(placed(e, head, ref.id));
+      written.push(placedEntry(e, head, ref.id));
       if (e.at > lastAt) lastAt = e.at;
     }
     const version = options.state ? row.version + 1 : row.version;
