@@ -480,9 +480,11 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
     const replayed = a.rec.sockets[1]!.received.map((f) => JSON.parse(f));
     expect(replayed.filter((f) => f.type === 'user_message').map((f) => [f.from, f.message.body])).toEqual([['self', 'thanks, sent while A was offline']]);
     expect(botFrames(a.rec.sockets[1]!).map(frameText)).toContain(THANKS_REPLY);
-    // The reconnect got no On-Connect greeting, and nothing was shown twice.
-    expect(botFrames(a.rec.sockets[1]!).filter((f) => frameText(f).includes(WELCOME))).toEqual([]);
-    expect(welcomeFrames(a)).toHaveLength(1);
+    // The reconnect got no new On-Connect greeting, and nothing was shown twice. (After a drop the server
+    // resumes from what the client provably read, so frames it had may come again, with their messageId:
+    // the SDK drops those.)
+    const [welcome] = welcomeFrames(a);
+    expect(new Set(welcomeFrames(a).map((f) => f.messageId))).toEqual(new Set([welcome.messageId]));
     expect(await count(a.page, BOT_BUBBLES, WELCOME)).toBe(welcomesShown);
     const ids = (await bubbles(a.page)).map((x) => x.id);
     expect(new Set(ids).size).toBe(ids.length);
