@@ -107,19 +107,11 @@ export class Device {
 
   private watch(socket: KoreSocket): void {
     this.sockets.push(socket);
-    socket.ws.on('message', (data) => {
-      const f = JSON.parse(data.toString()) as Frame;
-      if (f['type'] === 'ack' && typeof f['replyto'] === 'number' && this.sent.has(f['replyto'])) this.acked.set(f['replyto'], f['seq']);
-      const text = f['type'] === 'bot_response' ? `bot:${f['message']?.[0]?.cInfo?.body}` : f['type'] === 'user_message' ? `user:${f['message']?.body}` : undefined;
-      if (text === undefined) return;
-      const key = f['type'] === 'bot_response' ? `b:${f['messageId']}` : `u:${f['message']?.body}`;
-      if (this.seen.has(key)) {
-        this.repeats += 1;
-        return;
-      }
-      this.seen.add(key);
-      this.shown.push({ text, seq: f['seq'] });
-    });
+    // The socket records every frame from its creation, but frames that came in the same read as the 101 (a
+    // resume's catch-up, when this process is slow) are emitted right after `open`, before the `await` of the
+    // opening resumes and this runs. Take those first, then the rest as they come.
+    for (const f of socket.frames) this.see(f);
+    socket.ws.on('message', (data) => this.see(JSON.parse(data.toString()) as Frame));
     void socket.closed.then(({ code }) => {
       this.closes.push(code);
       // Like the SDK: back after a going-away, a drop, a server error or a "reconnect and resume" code.
@@ -129,6 +121,19 @@ export class Device {
         if (!this.stopped) this.errors.push(String(err));
       });
     });
+  }
+
+  private see(f: Frame): void {
+    if (f['type'] === 'ack' && typeof f['replyto'] === 'number' && this.sent.has(f['replyto'])) this.acked.set(f['replyto'], f['seq']);
+    const text = f['type'] === 'bot_response' ? `bot:${f['message']?.[0]?.cInfo?.body}` : f['type'] === 'user_message' ? `user:${f['message']?.body}` : undefined;
+    if (text === undefined) return;
+    const key = f['type'] === 'bot_response' ? `b:${f['messageId']}` : `u:${f['message']?.body}`;
+    if (this.seen.has(key)) {
+      this.repeats += 1;
+      return;
+    }
+    this.seen.add(key);
+    this.shown.push({ text, seq: f['seq'] });
   }
 
   /** Like the SDK: back after a short pause, then re-send what was never acked. */
