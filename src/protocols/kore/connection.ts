@@ -113,7 +113,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   /** The socket received a text frame. */
   receive(text: string): void {
-    this.heard();
+    // (Not a sign of reading: the client may have sent this before it read what we sent. Only a pong is.)
     if (this.pending) {
       this.pending = this.settle(this.pending.then(() => this.handle(text)));
       return;
