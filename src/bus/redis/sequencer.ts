@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CoreError } from '../../core/errors.js';
+import { KeyedFifo } from '../../core/keyed-fifo.js';
 import type { Logger } from '../../core/ports/logger.js';
 import { silentLogger } from '../../core/ports/logger.js';
 import type { Lease, Sequencer } from '../../core/ports/sequencer.js';
@@ -100,14 +101,14 @@ interface Held {
  * one they have seen, so a node that froze past its lease cannot write behind the new holder's back.
  */
 export class RedisSequencer implements Sequencer {
-  private readonly queues = new Map<string, (() => void)[]>();
+  /** This node's own turns, one at a time per conversation, before they ask Redis. */
+  private readonly fifo = new KeyedFifo();
   private readonly held = new Map<string, Held>();
   private readonly wakers = new Map<string, () => void>();
   private readonly renewer: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
   private readonly log: Logger;
   private readonly waitMs: number;
-  private idle: (() => void) | undefined;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -122,41 +123,14 @@ export class RedisSequencer implements Sequencer {
   }
 
   run<T>(key: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const waiting = this.queues.get(key);
-    if (!waiting) {
-      this.queues.set(key, []);
-      return this.execute(key, fn);
-    }
-    return new Promise<T>((resolve, reject) => waiting.push(() => void this.execute(key, fn).then(resolve, reject)));
+    return this.fifo.run(key, () => this.locked(key, fn));
   }
 
   /** Resolves once nothing runs or waits on this node (shutdown drains turns with it); then leaves Redis. */
   async close(): Promise<void> {
-    if (this.queues.size > 0) {
-      await new Promise<void>((resolve) => {
-        const previous = this.idle;
-        this.idle = () => {
-          this.idle = previous;
-          previous?.();
-          resolve();
-        };
-      });
-    }
+    await this.fifo.drained();
     clearInterval(this.renewer);
     this.unsubscribe();
-  }
-
-  private execute<T>(key: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const result = this.locked(key, fn);
-    const next = () => {
-      const waiting = this.queues.get(key)!;
-      const job = waiting.shift();
-      if (job) return job();
-      this.queues.delete(key);
-      if (this.queues.size === 0) this.idle?.();
-    };
-    result.then(next, next);
-    return result;
   }
 
   private async locked<T>(key: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
