@@ -209,6 +209,22 @@ export const ERRORS = {
     http: 409, close: null, retryable: false,
     message: 'This form was already submitted.',
   },
+  HANDOFF_STATE_CONFLICT: {
+    http: 409, close: null, retryable: false,
+    message: 'The handoff is not in a state that allows this (e.g. another agent already picked it up).',
+  },
+  AGENT_NOT_FOUND: {
+    http: 404, close: null, retryable: false,
+    message: 'No agent has this id.',
+  },
+  AGENT_AT_CAPACITY: {
+    http: 409, close: null, retryable: true,
+    message: 'The agent already handles as many conversations as their capacity allows.',
+  },
+  BAD_CREDENTIALS: {
+    http: 401, close: null, retryable: false,
+    message: 'Unknown agent or wrong password.',
+  },
   FORM_VALIDATION_FAILED: {
     http: 422, close: null, retryable: false,
     message: 'Some form fields are invalid (see errors[]); the form is still pending.',

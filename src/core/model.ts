@@ -160,15 +160,80 @@ export type EventName =
   | 'form_delivered'
   | 'form_submitted'
   | 'form_failure'
-  | 'agent_session_start'
-  | 'agent_session_end'
   /** A multi-turn flow started or ended (Aisera `FlowStarted` / `FlowCompleted`). */
   | 'flow_started'
   | 'flow_completed'
-  /** The bot asks for a human agent; the live-agent desk takes it from there. */
+  /** The bot asks for a human agent; the live-agent desk takes it from there (`handoff_queued` follows). */
   | 'handoff_requested'
+  /** The user waits for an agent of `detail.handoff.queue` (again after a transfer). */
+  | 'handoff_queued'
+  /** The waiting user's place in the queue and the estimated wait changed (rate-limited). */
+  | 'handoff_waiting'
+  /** An agent picked the conversation up (`detail.handoff.agent`); the bot is silent until the handoff ends. */
+  | 'agent_session_start'
+  /** The agent started or stopped typing (`detail.handoff.typing`). */
+  | 'agent_typing'
+  /** The handoff ended (`detail.handoff.ended` says why); the bot answers again. */
+  | 'agent_session_end'
   /** A service the bot called failed and the bot had no way around it (Aisera `ExternalSystemError`). */
   | 'service_failed';
+
+/**
+ * Why a handoff ended: the agent completed it, it moved to another queue or agent (`transferred`; a new
+ * `handoff_queued` follows), the user left (`userExit`), no agent took it in time (`noAgentAvailable`), the user
+ * or the agent went quiet (`userIdle`, `agentIdle`), the session ended (`sessionEnded`), or the external
+ * contact centre failed (`connectorError`).
+ */
+export type HandoffEndReason = 'agentCompleted' | 'transferred' | 'userExit' | 'noAgentAvailable' | 'userIdle' | 'agentIdle' | 'sessionEnded' | 'connectorError';
+
+export interface AgentRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** What a handoff event says; each event fills the fields that concern it. */
+export interface HandoffDetail {
+  /** `h-<uuid>`, one per handoff (kept across transfers). Absent only on the bot's `handoff_requested`. */
+  readonly id?: string;
+  readonly queue?: string;
+  /** Why the bot or user asked for a human (shown to the agent). */
+  readonly reason?: string;
+  /** The agent who joined, typed or left; on `handoff_queued` after a transfer, the agent it is meant for. */
+  readonly agent?: AgentRef;
+  /** Place in the queue (1 = next) and estimated wait in seconds. */
+  readonly position?: number;
+  readonly etaSec?: number;
+  readonly typing?: boolean;
+  /** A transfer's note for the next agent. */
+  readonly note?: string;
+  readonly ended?: HandoffEndReason;
+}
+
+/**
+ * A conversation handed to humans: `queued` (waiting for an agent of `queue`) or `agent` (an agent owns it).
+ * Absent: the bot answers. Kept in the state row and changed only under the conversation's lock with the
+ * state's optimistic version, so two agents can never both pick it up.
+ */
+export interface Handoff {
+  readonly id: string;
+  readonly status: 'queued' | 'agent';
+  readonly queue: string;
+  readonly reason?: string;
+  /** When the user first asked; when the conversation entered its current queue (reset by a transfer). */
+  readonly requestedAt: number;
+  readonly queuedAt: number;
+  /** `agent`: who owns it, since when. */
+  readonly agent?: AgentRef;
+  readonly joinedAt?: number;
+  /** `queued` after a transfer to one agent: only that agent may pick it up. */
+  readonly forAgent?: string;
+  readonly note?: string;
+  /** The user's and the agent's last message (idle timeouts). */
+  readonly lastUserAt: number;
+  readonly lastAgentAt?: number;
+  /** The last queue position the user was told, and when (updates are rate-limited). */
+  readonly told?: { readonly position: number; readonly at: number };
+}
 
 export interface FormFieldError {
   readonly field: string;
@@ -184,7 +249,7 @@ export interface EventDetail {
     readonly title?: string;
     readonly status?: 'completed' | 'exited' | 'failed' | 'handoff';
   };
-  readonly handoff?: { readonly queue?: string; readonly reason?: string };
+  readonly handoff?: HandoffDetail;
   /**
    * `service_failed`: which step of the bot called out (never the URL), the HTTP status it got (0: none) and
    * why — `timeout`, `network` or `status` (a non-2xx answer).
@@ -210,7 +275,12 @@ export interface RequestMark {
 }
 
 export type EntryBody =
-  | { readonly kind: 'user_message'; readonly input: UserInput }
+  | {
+      readonly kind: 'user_message';
+      readonly input: UserInput;
+      /** The message went to humans, not the bot: waiting in a queue, or to the agent who owns the conversation. */
+      readonly routed?: 'queue' | 'agent';
+    }
   | { readonly kind: 'bot_message'; readonly content: Content }
   | { readonly kind: 'event'; readonly name: EventName; readonly reason?: SessionEndReason; readonly detail?: EventDetail };
 
@@ -242,6 +312,8 @@ export interface ConversationState {
   readonly session?: { readonly id: string; readonly startedAt: number; readonly idleMs?: number };
   /** Opaque to the core: owned by the bot engine. */
   readonly dialog?: unknown;
+  /** Humans own the conversation while this is set (see {@link Handoff}). */
+  readonly handoff?: Handoff;
 }
 
 export interface StateSnapshot {

@@ -1,4 +1,4 @@
-import type { UserInput } from '../core/model.js';
+import type { HandoffEndReason, UserInput } from '../core/model.js';
 import type { BotEngine, BotTurnInput, BotTurnOutput } from '../core/ports/bot.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -64,7 +64,8 @@ export class DialogEngine implements BotEngine {
     try {
       if (trigger.type === 'connect') {
         if (this.bot.welcome && state.stack.length === 0) await startFlow(turn, this.bot.welcome);
-      } else await this.message(turn, trigger.input);
+      } else if (trigger.type === 'handoff_ended') await this.backFromHumans(turn, trigger.reason);
+      else await this.message(turn, trigger.input);
     } catch (err) {
       if (err instanceof Deferred) return { outputs: [], dialog: input.dialog, defer: true };
       this.options.log.error({ err, conversation: input.conversation.id, bot: this.bot.name }, 'dialog.turn_failed');
@@ -84,6 +85,17 @@ export class DialogEngine implements BotEngine {
     if (!best || best.score < threshold) return { ranked };
     if (second && second.score >= threshold && best.score - second.score < ambiguityMargin) return { ranked, ambiguous: [best.intent, second.intent] };
     return { ranked, intent: best.intent };
+  }
+
+  /** A handoff ended: say so, or run the bot's `noAgent` flow when nobody came. */
+  private async backFromHumans(turn: Turn, reason: HandoffEndReason): Promise<void> {
+    if (reason === 'transferred' || reason === 'sessionEnded' || reason === 'userIdle') return;
+    if (reason === 'noAgentAvailable') {
+      turn.text(turn.message('noAgent'));
+      if (this.bot.noAgent) await startFlow(turn, this.bot.noAgent);
+      return;
+    }
+    turn.text(turn.message('agentLeft'));
   }
 
   private async message(turn: Turn, input: UserInput): Promise<void> {

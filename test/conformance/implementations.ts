@@ -32,6 +32,10 @@ import type { RateLimiterCtx } from '../../src/core/testing/rate-limiter-suite.j
 import type { SequencerCtx } from '../../src/core/testing/sequencer-suite.js';
 import type { StoreCtx } from '../../src/core/testing/store-suite.js';
 import type { TenancyCtx } from '../../src/core/testing/tenancy-suite.js';
+import type { DeskStoreCtx } from '../../src/core/testing/desk-store-suite.js';
+import { MemoryDeskStore } from '../../src/core/memory/desk-store.js';
+import { SqliteDeskStore } from '../../src/storage/sqlite/desk.js';
+import { PostgresDeskStore } from '../../src/storage/postgres/desk.js';
 import { openPool } from '../../src/storage/postgres/database.js';
 import { PostgresStore } from '../../src/storage/postgres/store.js';
 import { PostgresTenancy } from '../../src/storage/postgres/tenancy.js';
@@ -244,6 +248,48 @@ export const tenancyImplementations: readonly Implementation<TenancyCtx>[] = [
       const pools = await Promise.all([openPool(db.url, { max: 2 }), openPool(db.url, { max: 2 })]);
       return {
         ctx: { writer: new PostgresTenancy(pools[0]!), reader: new PostgresTenancy(pools[1]!) },
+        async teardown() {
+          await Promise.all(pools.map((p) => p.end()));
+          await db.drop();
+        },
+      };
+    },
+  },
+];
+
+export const deskStoreImplementations: readonly Implementation<DeskStoreCtx>[] = [
+  {
+    name: 'MemoryDeskStore (both handles are one object)',
+    setup: async () => {
+      const desk = new MemoryDeskStore();
+      return { ctx: { writer: desk, reader: desk }, teardown: async () => {} };
+    },
+  },
+  {
+    name: 'SqliteDeskStore (the CLI and a server on one file)',
+    setup: async () => {
+      const dir = tempDir();
+      const file = join(dir.path, 'colloquy.db');
+      const a = openDatabase(file, { synchronous: 'normal' });
+      const b = openDatabase(file, { synchronous: 'normal' });
+      return {
+        ctx: { writer: new SqliteDeskStore(a), reader: new SqliteDeskStore(b) },
+        async teardown() {
+          a.close();
+          b.close();
+          dir.remove();
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgresDeskStore (two pools on one database)',
+    requires: 'postgresql',
+    setup: async () => {
+      const db = await createTestDatabase('desk');
+      const pools = await Promise.all([openPool(db.url, { max: 2 }), openPool(db.url, { max: 2 })]);
+      return {
+        ctx: { writer: new PostgresDeskStore(pools[0]!), reader: new PostgresDeskStore(pools[1]!) },
         async teardown() {
           await Promise.all(pools.map((p) => p.end()));
           await db.drop();

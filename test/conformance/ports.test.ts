@@ -10,6 +10,7 @@ import { rateLimiterSuite } from '../../src/core/testing/rate-limiter-suite.js';
 import { sequencerSuite } from '../../src/core/testing/sequencer-suite.js';
 import { storeSuite } from '../../src/core/testing/store-suite.js';
 import { tenancySuite } from '../../src/core/testing/tenancy-suite.js';
+import { deskStoreSuite } from '../../src/core/testing/desk-store-suite.js';
 import {
   busImplementations,
   ephemeralImplementations,
@@ -19,6 +20,7 @@ import {
   sequencerImplementations,
   storeImplementations,
   tenancyImplementations,
+  deskStoreImplementations,
 } from './implementations.js';
 import { conformance } from './register.js';
 
@@ -30,3 +32,4 @@ await conformance('RateLimiter', rateLimiterSuite, rateLimiterImplementations);
 await conformance('IdleTimers', idleTimersSuite, idleTimersImplementations);
 await conformance('Presence', presenceSuite, presenceImplementations);
 await conformance('Tenancy', tenancySuite, tenancyImplementations);
+await conformance('DeskStore', deskStoreSuite, deskStoreImplementations);

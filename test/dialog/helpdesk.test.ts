@@ -235,7 +235,7 @@ describe('navigation and interruptions', () => {
     await t.user('request hardware');
     await t.user('I want to talk to a real person');
     t.expect(/handing you over to a human agent/);
-    expect(t.last.events.map((e) => e.name)).toEqual(['flow_completed', 'handoff_requested']);
+    expect(t.last.events.map((e) => e.name)).toEqual(['flow_completed', 'handoff_requested', 'handoff_queued']);
     expect(t.last.events[1]!.detail).toEqual({ handoff: { queue: 'it-support', reason: 'user asked for a human' } });
     expect((await t.dialog()) as { stack: unknown[] }).toMatchObject({ stack: [] });
   });

@@ -153,7 +153,7 @@ describe('interruptions', () => {
     t.expect(/Back to resetting your password\.\nWhere should I send the reset link/);
     await t.user('talk to a human');
     // The agent flow (a hand-off node, no questions) has no flow events; the interrupted flow ends with it.
-    expect(t.events()).toEqual(['flow_completed', 'handoff_requested']);
+    expect(t.events()).toEqual(['flow_completed', 'handoff_requested', 'handoff_queued']);
     expect(t.last.events[0]!.detail!.flow).toMatchObject({ id: 'reset_password', status: 'handoff' });
   });
 });

@@ -188,6 +188,7 @@ describe('sub-flows, hand-off, end', () => {
     const t = await showcase();
     await t.user('escalate this now');
     t.expect('I am handing you over to a human agent.');
-    expect(t.last.events).toEqual([{ name: 'handoff_requested', detail: { handoff: { queue: 'vip' } } }]);
+    expect(t.last.events[0]).toEqual({ name: 'handoff_requested', detail: { handoff: { queue: 'vip' } } });
+    expect(t.last.events[1]).toMatchObject({ name: 'handoff_queued', detail: { handoff: { queue: 'vip', id: expect.stringMatching(/^h-/) } } });
   });
 });

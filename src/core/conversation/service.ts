@@ -1,14 +1,18 @@
 import { CoreError } from '../errors.js';
 import type { Hub } from '../fanout/hub.js';
 import { newMessageId, newSessionId } from '../ids.js';
-import type { ClientContext, ConversationRef, Entry, NewEntry, SessionEndReason, StateSnapshot, UserInput } from '../model.js';
-import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
+import { end as endHandoff, handoffAsked, isExit, userMessage as heardUser } from '../handoff/machine.js';
+import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry, SessionEndReason, StateSnapshot, UserInput } from '../model.js';
+import type { BotEngine, BotTrigger } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdleTimers, IdleTimersFactory } from '../ports/idle-timers.js';
 import type { Logger } from '../ports/logger.js';
 import type { Lease, Sequencer } from '../ports/sequencer.js';
 import type { AppendOptions, ConversationStore } from '../ports/store.js';
-import { activeSession, planSession, sessionEvent } from './session.js';
+import { syncIndex } from '../handoff/index-sync.js';
+import type { DeskStore } from '../ports/desk-store.js';
+import { botReply } from './bot-reply.js';
+import { activeSession, endingSession, planSession, sessionEvent } from './session.js';
 import { SessionTimers } from './timers.js';
 
 export interface ConversationDeps {
@@ -19,6 +23,8 @@ export interface ConversationDeps {
   readonly botFor: (botId: string) => BotEngine;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The live-agent desk's index, kept in line with every handoff change (absent: no desk, e.g. unit tests). */
+  readonly desk?: DeskStore;
   /** Where session idle timers live; default: this process (`SessionTimers`). A cluster shares them. */
   readonly idleTimers?: IdleTimersFactory;
 }
@@ -28,6 +34,21 @@ export interface ConversationSettings {
   readonly idleTimeoutMs: number;
   /** A conversation's own idle timeout (e.g. its channel's), when it has one; else `idleTimeoutMs`. */
   readonly idleTimeoutFor?: (conversation: ConversationRef) => number | undefined;
+  /** The queue of a handoff whose bot named none. Default `default`. */
+  readonly defaultQueue?: string;
+}
+
+/**
+ * A change planned against the state read under the conversation's lock: entries to append, the new state
+ * (`undefined`: unchanged), what to return, and optionally a bot turn to run after it (in the same lock).
+ */
+export interface Change<T> {
+  readonly entries: readonly NewEntry[];
+  readonly value?: ConversationState;
+  readonly result: T;
+  readonly then?: BotTrigger;
+  /** An entry's origin was already stored (a re-sent message): what to return instead of writing. */
+  readonly duplicate?: (seq: number) => T;
 }
 
 /** Who is acting: the conversation and the device (page/app session) the command came from. */
@@ -59,7 +80,6 @@ export interface Opened {
 }
 
 const MAX_ATTEMPTS = 3;
-const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again.';
 
 /**
  * Turns and sessions of conversations. Every change is: take the conversation's lock, read the state
@@ -119,22 +139,45 @@ export class ConversationService {
         const now = this.deps.clock.now();
         const plan = planSession(snap, now, this.idleMs(conv, snap.value.session), this.ownIdleMs(conv));
         const idleMs = this.idleMs(conv, plan.session);
+        const handoff = plan.nextState === undefined ? snap.value.handoff : undefined;
         const message: NewEntry = {
           id: newMessageId(),
           at: now,
           from: { role: 'user', id: conv.userId },
           sessionId: plan.session.id,
-          body: { kind: 'user_message', input },
+          body: handoff ? { kind: 'user_message', input, routed: handoff.status === 'queued' ? 'queue' : 'agent' } : { kind: 'user_message', input },
           origin: clientMessageId !== undefined ? { deviceId: ctx.deviceId, clientMessageId } : { deviceId: ctx.deviceId },
         };
+        if (handoff) {
+          // Humans own the conversation: the bot stays silent; `exit` leaves the queue or the agent chat.
+          const leaving = input.action === 'exit' || isExit(input.text);
+          const { handoff: _h, ...botOwned } = snap.value;
+          const ended = leaving ? endHandoff(handoff, handoff.id, 'userExit', now, plan.session.id).entries : [];
+          const value = leaving ? botOwned : { ...snap.value, handoff: heardUser(handoff, now) };
+          const result = await this.deps.store.append(conv, markRequest([message, ...ended], ctx.request, !leaving), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+          if (!result.ok) {
+            if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
+            if (result.reason === 'fenced') throw new CoreError('FENCED');
+            continue;
+          }
+          await this.indexed(conv, result.entries, value);
+          this.deps.hub.publish(conv.id, result.entries.slice(0, 1));
+          onAccepted({ seq: result.entries[0]!.seq, duplicate: false });
+          this.deps.hub.publish(conv.id, result.entries.slice(1));
+          this.timers.touch(conv, plan.session.id, idleMs);
+          if (leaving) await this.answer(ctx, { ...snap, version: result.version, value }, plan.session.id, { type: 'handoff_ended', reason: 'userExit' }, undefined, lease);
+          return;
+        }
         const bot = this.deps.botFor(conv.botId);
         const trigger: BotTrigger = { type: 'message', input };
         // An inline bot (fast, no side effects) answers before anything is stored: the message and the answer
         // are then one append — one commit — and the ack still waits for it.
         // A turn that needs to call out defers: it runs again below, once the message is stored.
-        const reply = bot.inline ? await this.reply(bot, ctx, snap.value.dialog, plan.session.id, trigger, undefined, true) : undefined;
+        const reply = bot.inline ? await botReply(this.deps, bot, ctx, snap.value.dialog, plan.session.id, trigger, undefined, true) : undefined;
         const base = plan.nextState ?? snap.value;
-        const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
+        const asked = reply ? handoffAsked(base, reply.entries, now, plan.session.id, this.settings.defaultQueue) : undefined;
+        if (reply && asked) reply.entries.push(...asked.entries);
+        const value = asked ? { ...asked.value, dialog: reply!.dialog } : reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
         const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
         const result = await this.deps.store.append(conv, turnEntries, options);
@@ -143,6 +186,7 @@ export class ConversationService {
           if (result.reason === 'fenced') throw new CoreError('FENCED');
           continue;
         }
+        await this.indexed(conv, result.entries, value);
         // Publish first: the sender's connection then sees the session events before the ack that follows
         // them; the bot's answer goes out after the ack.
         const accepted = plan.events.length + 1;
@@ -188,12 +232,10 @@ export class ConversationService {
         const stale = snap.value.session;
         const own = this.ownIdleMs(conv);
         const session = { id: newSessionId(), startedAt: now, ...(own !== undefined ? { idleMs: own } : {}) };
-        const events = [
-          ...(stale ? [sessionEvent('session_end', stale.id, now, previous ? 'reset' : 'idle')] : []),
-          sessionEvent('session_start', session.id, now),
-        ];
-        const greeting = await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, session.id, { type: 'connect' }, undefined, false);
-        const value = { ...snap.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
+        const ending = endingSession(snap.value, stale?.id, now, previous ? 'reset' : 'idle');
+        const events = [...ending.events, sessionEvent('session_start', session.id, now)];
+        const greeting = await botReply(this.deps, this.deps.botFor(conv.botId), ctx, snap.value.dialog, session.id, { type: 'connect' }, undefined, false);
+        const value = { ...ending.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
         const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
         const written = await this.commit(conv, entries, { state: { expectedVersion: snap.version, value }, fence: lease.fence });
         if (written) {
@@ -209,6 +251,41 @@ export class ConversationService {
   async activeSession(conv: ConversationRef): Promise<{ id: string; startedAt: number } | undefined> {
     const snap = await this.deps.store.getState(conv.id);
     return activeSession(snap, this.deps.clock.now(), this.idleMs(conv, snap.value.session));
+  }
+
+  /**
+   * Change a conversation under its lock: `plan` reads the state (and the active session, if any) and says what
+   * to append and store; retried on a version conflict. The live-agent desk changes handoffs through this.
+   */
+  change<T>(ctx: TurnContext, plan: (snap: StateSnapshot, sessionId: string | undefined, now: number) => Change<T>): Promise<T> {
+    const conv = ctx.conversation;
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const now = this.deps.clock.now();
+        const session = activeSession(snap, now, this.idleMs(conv, snap.value.session));
+        const change = plan(snap, session?.id, now);
+        if (change.entries.length === 0 && change.value === undefined) return change.result;
+        const state = change.value !== undefined ? { expectedVersion: snap.version, value: change.value } : undefined;
+        const entries = markRequest(change.entries, ctx.request, change.then === undefined);
+        const written = await this.deps.store.append(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
+        if (!written.ok) {
+          if (written.reason === 'fenced') throw new CoreError('FENCED');
+          if (written.reason === 'duplicate' && change.duplicate) return change.duplicate(written.seq);
+          if (written.reason === 'duplicate') throw new CoreError('INTERNAL', 'unexpected duplicate');
+          continue;
+        }
+        await this.indexed(conv, written.entries, change.value);
+        this.deps.hub.publish(conv.id, written.entries);
+        if (session) this.timers.touch(conv, session.id, this.idleMs(conv, session));
+        if (change.then && session) {
+          const version = state ? snap.version + 1 : snap.version;
+          await this.answer(ctx, { ...snap, version, value: change.value ?? snap.value }, session.id, change.then, undefined, lease);
+        }
+        return change.result;
+      }
+      throw new CoreError('STATE_CONFLICT');
+    });
   }
 
   /** Stop local timers (shutdown). */
@@ -253,8 +330,8 @@ export class ConversationService {
           this.timers.touch(conv, session.id, idleMs - idleFor);
           return false;
         }
-        const { session: _ended, ...rest } = snap.value;
-        const ok = await this.commit(conv, markRequest([sessionEvent('session_end', session.id, now, reason)], request, true), {
+        const { value: rest, events } = endingSession(snap.value, session.id, now, reason);
+        const ok = await this.commit(conv, markRequest(events, request, true), {
           state: { expectedVersion: snap.version, value: rest },
           fence: lease.fence,
         });
@@ -277,12 +354,13 @@ export class ConversationService {
     lease: Lease,
   ): Promise<void> {
     const conv = ctx.conversation;
-    const replied = (await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
+    const replied = (await botReply(this.deps, this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
     const dialog = replied.dialog;
-    const entries = markRequest(replied.entries, ctx.request, true);
+    const asked = handoffAsked(snap.value, replied.entries, this.deps.clock.now(), sessionId, this.settings.defaultQueue);
+    const entries = markRequest(asked ? [...replied.entries, ...asked.entries] : replied.entries, ctx.request, true);
     const dialogChanged = dialog !== snap.value.dialog;
     if (entries.length === 0 && !dialogChanged) return;
-    const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog } } : undefined;
+    const state = dialogChanged || asked ? { expectedVersion: snap.version, value: { ...(asked?.value ?? snap.value), dialog } } : undefined;
     const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
     if (!written) {
       // Only a writer without our lock can cause this; keep what the user must see, drop the dialog step.
@@ -291,64 +369,22 @@ export class ConversationService {
     }
   }
 
-  /**
-   * The bot's turn as entries to append; `undefined` when an inline turn deferred. A failing bot becomes an
-   * apology, never silence.
-   */
-  private async reply(
-    bot: BotEngine,
-    ctx: TurnContext,
-    dialog: unknown,
-    sessionId: string,
-    trigger: BotTrigger,
-    audience: string | undefined,
-    inline: boolean,
-  ): Promise<{ entries: NewEntry[]; dialog: unknown } | undefined> {
-    const conv = ctx.conversation;
-    let out: BotTurnOutput;
-    try {
-      out = await bot.turn({
-        conversation: conv,
-        sessionId,
-        trigger,
-        dialog,
-        ...(ctx.client !== undefined ? { client: ctx.client } : {}),
-        ...(inline ? { inline: true as const } : {}),
-      });
-      if (out.defer) {
-        if (inline) return undefined;
-        throw new Error('a bot deferred a turn that was not inline');
-      }
-    } catch (err) {
-      this.deps.log.error({ err, conversation: conv.id }, 'bot.turn_failed');
-      out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog };
-    }
-    const at = this.deps.clock.now();
-    const from = { role: 'bot', id: conv.botId } as const;
-    const entries: NewEntry[] = out.outputs.map((o) => ({
-      id: newMessageId(),
-      at,
-      from,
-      sessionId,
-      body:
-        o.kind === 'message'
-          ? { kind: 'bot_message', content: o.content }
-          : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
-      ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
-    }));
-    return { entries, dialog: out.dialog };
-  }
-
   /** Append and publish; false on a version conflict. */
   private async commit(conv: ConversationRef, entries: readonly NewEntry[], options: AppendOptions): Promise<Entry[] | false> {
     const result = await this.deps.store.append(conv, entries, options);
     if (result.ok) {
+      await this.indexed(conv, result.entries, options.state?.value);
       this.deps.hub.publish(conv.id, result.entries);
       return result.entries as Entry[];
     }
     if (result.reason === 'conflict') return false;
     if (result.reason === 'fenced') throw new CoreError('FENCED');
     throw new CoreError('INTERNAL', 'unexpected duplicate');
+  }
+
+  /** Keep the desk's index in line when a commit moved a handoff. */
+  private indexed(conv: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> | undefined {
+    return this.deps.desk ? syncIndex(this.deps.desk, conv, entries, state) : undefined;
   }
 
   private locked<T>(conv: ConversationRef, fn: (lease: Lease) => Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+import { end as endHandoff } from '../handoff/machine.js';
 import { newMessageId, newSessionId } from '../ids.js';
 import type { ConversationState, NewEntry, SessionEndReason, StateSnapshot } from '../model.js';
 
@@ -35,10 +36,21 @@ export const activeSession = (snap: StateSnapshot, now: number, idleMs: number) 
 export function planSession(snap: StateSnapshot, now: number, idleMs: number, ownIdleMs?: number): SessionPlan {
   const current = activeSession(snap, now, idleMs);
   if (current) return { events: [], session: current, nextState: undefined };
-  const events: NewEntry[] = [];
   const stale = snap.value.session;
-  if (stale) events.push(sessionEvent('session_end', stale.id, now, 'idle'));
+  const { value, events } = endingSession(snap.value, stale?.id, now, 'idle');
   const session = { id: newSessionId(), startedAt: now, ...(ownIdleMs !== undefined ? { idleMs: ownIdleMs } : {}) };
   events.push(sessionEvent('session_start', session.id, now));
-  return { events, session, nextState: { ...snap.value, session } };
+  return { events, session, nextState: { ...value, session } };
+}
+
+/**
+ * The events that end a session (a live-agent handoff ends with it) and the state without either. With no
+ * session (`sessionId` undefined) only a dangling handoff is ended.
+ */
+export function endingSession(state: ConversationState, sessionId: string | undefined, now: number, reason: SessionEndReason): { value: ConversationState; events: NewEntry[] } {
+  const { session: _s, handoff, ...value } = state;
+  const events: NewEntry[] = [];
+  if (handoff) events.push(...endHandoff(handoff, handoff.id, 'sessionEnded', now, sessionId).entries);
+  if (sessionId !== undefined) events.push(sessionEvent('session_end', sessionId, now, reason));
+  return { value, events };
 }

@@ -1,9 +1,11 @@
-import type { ClientContext, Content, ConversationRef, EventDetail, EventName, UserInput } from '../model.js';
+import type { ClientContext, Content, ConversationRef, EventDetail, EventName, HandoffEndReason, UserInput } from '../model.js';
 
 export type BotTrigger =
   /** A new window opened (On-Connect): the bot may greet. */
   | { readonly type: 'connect' }
-  | { readonly type: 'message'; readonly input: UserInput };
+  | { readonly type: 'message'; readonly input: UserInput }
+  /** A live-agent handoff ended and the bot owns the conversation again (e.g. offer a ticket when no agent came). */
+  | { readonly type: 'handoff_ended'; readonly reason: HandoffEndReason };
 
 export interface BotTurnInput {
   readonly conversation: ConversationRef;

@@ -39,6 +39,8 @@ export const MESSAGE_KEYS = [
   'formPending',
   'serviceError',
   'skipped',
+  'agentLeft',
+  'noAgent',
 ] as const;
 export type MessageKey = (typeof MESSAGE_KEYS)[number];
 
@@ -67,6 +69,8 @@ export const BotFileSchema = Type.Object(
     synonyms: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }))),
     welcome: Type.Optional(Id),
     fallback: Type.Optional(Id),
+    /** The flow to run when a handoff ended because no agent took it in time (e.g. offer a ticket). */
+    noAgent: Type.Optional(Id),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
     system: Type.Optional(
       Type.Partial(
@@ -111,6 +115,7 @@ export interface BotFile {
   readonly synonyms?: Readonly<Record<string, readonly string[]>>;
   readonly welcome?: string;
   readonly fallback?: string;
+  readonly noAgent?: string;
   readonly retries?: number;
   readonly system?: Partial<Record<SystemIntent, { flow?: string; builtin?: boolean; commands?: string[]; examples?: string[] }>>;
   readonly messages?: Partial<Record<MessageKey, string>>;

@@ -175,7 +175,7 @@ export function compile(src: DefinitionSources): { bot?: CompiledBot; problems: 
     const phrases = [...(conf?.builtin === false ? [] : SYSTEM_EXAMPLES[s]), ...(conf?.examples ?? []), ...lent];
     if (phrases.length > 0) examples.set(systemIntentName(s), phrases);
   }
-  for (const key of ['welcome', 'fallback'] as const) {
+  for (const key of ['welcome', 'fallback', 'noAgent'] as const) {
     const f = botDef[key];
     if (f !== undefined && !flows.has(f)) problems.push(botFile.problem([key], `no flow "${f}"`));
   }
@@ -217,6 +217,7 @@ export function compile(src: DefinitionSources): { bot?: CompiledBot; problems: 
     messages: { ...DEFAULT_MESSAGES, ...botDef.messages },
     ...(botDef.welcome ? { welcome: botDef.welcome } : {}),
     ...(botDef.fallback ? { fallback: botDef.fallback } : {}),
+    ...(botDef.noAgent ? { noAgent: botDef.noAgent } : {}),
     variables: { session: botDef.variables?.session ?? {}, user: botDef.variables?.user ?? {} },
     stats: {
       flows: flows.size,

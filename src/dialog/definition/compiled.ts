@@ -88,6 +88,7 @@ export interface CompiledBot {
   readonly messages: Readonly<Record<MessageKey, string>>;
   readonly welcome?: string;
   readonly fallback?: string;
+  readonly noAgent?: string;
   readonly variables: { readonly session: Readonly<Record<string, unknown>>; readonly user: Readonly<Record<string, unknown>> };
   readonly stats: { readonly flows: number; readonly intents: number; readonly examples: number; readonly nodes: number };
 }
@@ -111,4 +112,6 @@ export const DEFAULT_MESSAGES: Readonly<Record<MessageKey, string>> = {
   formPending: 'Please fill in the form above, or say "cancel".',
   serviceError: 'Sorry, a system I need is not answering right now. Please try again later.',
   skipped: 'OK, skipped.',
+  agentLeft: 'You are back with the virtual assistant. How else can I help?',
+  noAgent: 'Sorry, no agent is free right now.',
 };

@@ -84,6 +84,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'live-agent desk',
+    sql: `
+      CREATE TABLE agents (
+        id         TEXT PRIMARY KEY,
+        account    TEXT NOT NULL
+      );
+      CREATE TABLE handoffs (
+        id         TEXT PRIMARY KEY,
+        queued_at  BIGINT NOT NULL,
+        record     TEXT NOT NULL
+      );
+      CREATE INDEX handoffs_waiting ON handoffs (queued_at, id);
+    `,
+  },
 ];
 
 /** Name of the append function below; a new body gets a new name, so nodes of two versions can coexist. */

@@ -80,4 +80,20 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       );
     `,
   },
+  {
+    version: 5,
+    name: 'live-agent desk',
+    sql: `
+      CREATE TABLE agents (
+        id         TEXT PRIMARY KEY,
+        account    TEXT NOT NULL
+      );
+      CREATE TABLE handoffs (
+        id         TEXT PRIMARY KEY,
+        queued_at  INTEGER NOT NULL,
+        record     TEXT NOT NULL
+      );
+      CREATE INDEX handoffs_waiting ON handoffs (queued_at, id);
+    `,
+  },
 ];

@@ -27,7 +27,7 @@ export class ScriptedBot implements BotEngine {
 export const say = (text: string): BotOutput => ({ kind: 'message', content: { type: 'text', text } });
 /** A bot that echoes messages and greets on connect, keeping its dialog state as is. */
 export const echo: Script = (i) => ({
-  outputs: [say(i.trigger.type === 'connect' ? 'Welcome!' : `echo: ${i.trigger.input.text}`)],
+  outputs: [say(i.trigger.type === 'connect' ? 'Welcome!' : i.trigger.type === 'message' ? `echo: ${i.trigger.input.text}` : 'welcome back')],
   dialog: i.dialog,
 });
 

@@ -1,0 +1,57 @@
+import { newMessageId } from '../ids.js';
+import type { NewEntry } from '../model.js';
+import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { TurnContext } from './service.js';
+
+const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again.';
+
+/**
+ * The bot's turn as entries to append; `undefined` when an inline turn deferred. A failing bot becomes an
+ * apology, never silence.
+ */
+export async function botReply(
+  deps: { readonly clock: Clock; readonly log: Logger },
+  bot: BotEngine,
+  ctx: TurnContext,
+  dialog: unknown,
+  sessionId: string,
+  trigger: BotTrigger,
+  audience: string | undefined,
+  inline: boolean,
+): Promise<{ entries: NewEntry[]; dialog: unknown } | undefined> {
+  const conv = ctx.conversation;
+  let out: BotTurnOutput;
+  try {
+    out = await bot.turn({
+      conversation: conv,
+      sessionId,
+      trigger,
+      dialog,
+      ...(ctx.client !== undefined ? { client: ctx.client } : {}),
+      ...(inline ? { inline: true as const } : {}),
+    });
+    if (out.defer) {
+      if (inline) return undefined;
+      throw new Error('a bot deferred a turn that was not inline');
+    }
+  } catch (err) {
+    deps.log.error({ err, conversation: conv.id }, 'bot.turn_failed');
+    out = { outputs: [{ kind: 'message', content: { type: 'text', text: BOT_ERROR_TEXT } }], dialog };
+  }
+  const at = deps.clock.now();
+  const from = { role: 'bot', id: conv.botId } as const;
+  const entries: NewEntry[] = out.outputs.map((o) => ({
+    id: newMessageId(),
+    at,
+    from,
+    sessionId,
+    body:
+      o.kind === 'message'
+        ? { kind: 'bot_message', content: o.content }
+        : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
+    ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
+  }));
+  return { entries, dialog: out.dialog };
+}
