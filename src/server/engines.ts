@@ -9,6 +9,10 @@ import { RedisSequencer } from '../bus/redis/sequencer.js';
 import { MemoryBus } from '../core/memory/bus.js';
 import { MemoryEphemeralStore } from '../core/memory/ephemeral.js';
 import { MemoryPresence } from '../core/memory/presence.js';
+import { MemoryDeskStore } from '../core/memory/desk-store.js';
+import type { DeskStore } from '../core/ports/desk-store.js';
+import { PostgresDeskStore } from '../storage/postgres/desk.js';
+import { SqliteDeskStore } from '../storage/sqlite/desk.js';
 import { MemoryRateLimiter } from '../core/memory/rate-limiter.js';
 import { MemorySequencer } from '../core/memory/sequencer.js';
 import { MemoryStore } from '../core/memory/store.js';
@@ -47,6 +51,8 @@ export interface Engines {
   readonly store: ConversationStore;
   /** Run-time tenancy (apps, blocks, suspensions) shared with the CLI. */
   readonly tenancy: Tenancy;
+  /** The live-agent desk's accounts and open handoffs, beside the conversations. */
+  readonly desk: DeskStore;
   readonly bus: Bus;
   readonly sequencer: Sequencer;
   readonly ephemeral: EphemeralStore;
@@ -100,6 +106,7 @@ export function checkEngines(config: Config): void {
 interface StoreEngines {
   readonly store: ConversationStore;
   readonly tenancy: Tenancy;
+  readonly desk: DeskStore;
   health(): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -124,6 +131,7 @@ async function openStore(config: Config, metrics: Metrics, log: Logger): Promise
     return {
       store,
       tenancy: new PostgresTenancy(pool),
+      desk: new PostgresDeskStore(pool),
       health: () => ({ connections: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, pending: store.pending }),
       close: async () => {
         await store.close();
@@ -146,6 +154,7 @@ async function openStore(config: Config, metrics: Metrics, log: Logger): Promise
     return {
       store,
       tenancy: new SqliteTenancy(db),
+      desk: new SqliteDeskStore(db),
       health: () => ({ pending: store.pending }),
       close: async () => {
         await store.close();
@@ -155,18 +164,18 @@ async function openStore(config: Config, metrics: Metrics, log: Logger): Promise
   }
   const db = openDatabase(':memory:', { synchronous: 'normal' });
   const store = new MemoryStore();
-  return { store, tenancy: new SqliteTenancy(db), health: () => ({}), close: async () => void db.close() };
+  return { store, tenancy: new SqliteTenancy(db), desk: new MemoryDeskStore(), health: () => ({}), close: async () => void db.close() };
 }
 
-/** Tenancy where the CLI writes it: the node's database (SQLite file or PostgreSQL). */
-export async function openTenancy(config: Config): Promise<{ tenancy: Tenancy; close(): Promise<void> }> {
+/** Tenancy and the desk's accounts where the CLI writes them: the node's database (SQLite file or PostgreSQL). */
+export async function openTenancy(config: Config): Promise<{ tenancy: Tenancy; desk: DeskStore; close(): Promise<void> }> {
   const s = config.settings;
   if (isPostgres(s.store)) {
     const pool = await openPool(s.store, { max: 2, applicationName: 'colloquy-cli' });
-    return { tenancy: new PostgresTenancy(pool), close: () => pool.end() };
+    return { tenancy: new PostgresTenancy(pool), desk: new PostgresDeskStore(pool), close: () => pool.end() };
   }
   const db = openDatabase(databasePath(s.dataDir), { synchronous: s.sqliteSynchronous });
-  return { tenancy: new SqliteTenancy(db), close: async () => void db.close() };
+  return { tenancy: new SqliteTenancy(db), desk: new SqliteDeskStore(db), close: async () => void db.close() };
 }
 
 /** Build the ports' implementations for this node (connecting to PostgreSQL and Redis when configured). */
@@ -188,6 +197,7 @@ export async function createEngines(config: Config, options: EngineOptions): Pro
     return {
       store: stored.store,
       tenancy: stored.tenancy,
+      desk: stored.desk,
       bus,
       sequencer,
       ephemeral: new RedisEphemeralStore(redis),
@@ -211,6 +221,7 @@ export async function createEngines(config: Config, options: EngineOptions): Pro
   return {
     store: stored.store,
     tenancy: stored.tenancy,
+    desk: stored.desk,
     bus,
     sequencer: new MemorySequencer(),
     ephemeral,

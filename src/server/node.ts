@@ -5,6 +5,7 @@ import { Gate } from '../auth/gate.js';
 import { Tickets } from '../auth/tickets.js';
 import { ConversationService } from '../core/conversation/service.js';
 import { Hub } from '../core/fanout/hub.js';
+import { HandoffDesk } from '../core/handoff/desk.js';
 import { newSecret } from '../core/ids.js';
 import { systemClock } from '../core/memory/clock.js';
 import type { Bus } from '../core/ports/bus.js';
@@ -68,8 +69,16 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   // Aisera conversations end after their channel's idle timeout (learned when a request names the channel).
   const aiseraIdle = new IdleByConversation();
   const conversations = new ConversationService(
-    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
+    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, desk: engines.desk, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
     { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000, idleTimeoutFor: (conv) => aiseraIdle.get(conv.id) },
+  );
+  // The live-agent desk: agents act on handed-off conversations; every node sweeps for timeouts and queue places.
+  const desk = new HandoffDesk(
+    { service: conversations, store, desk: engines.desk, clock, log: log.child({ room: 'desk' }) },
+    {
+      timeouts: { queueMs: s.handoffQueueTimeoutSec * 1000, userIdleMs: s.handoffUserIdleSec * 1000, agentIdleMs: s.handoffAgentIdleSec * 1000 },
+      updateEveryMs: s.handoffUpdateEverySec * 1000,
+    },
   );
   const gate = new Gate(directory, ephemeral, engines.rateLimiter, clock, {
     penaltyMs: s.rateLimitPenaltySec * 1000,
@@ -198,11 +207,22 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     ? undefined
     : setInterval(() => void hub.heal().catch((err: unknown) => log.warn({ err }, 'fanout.heal_failed')), s.busHealSec * 1000);
   heal?.unref();
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    desk
+      .sweep()
+      .catch((err: unknown) => log.warn({ err }, 'handoff.sweep_failed'))
+      .finally(() => (sweeping = false));
+  }, 1000);
+  sweep.unref();
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     draining = true;
     clearInterval(watch);
+    clearInterval(sweep);
     if (heal) clearInterval(heal);
     sockets.drain();
     log.info('server.draining');
