@@ -2,13 +2,14 @@ import { CoreError } from '../errors.js';
 import type { Hub } from '../fanout/hub.js';
 import { newMessageId, newSessionId } from '../ids.js';
 import type { ClientContext, ConversationRef, Entry, NewEntry, SessionEndReason, StateSnapshot, UserInput } from '../model.js';
-import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
+import type { BotEngine, BotStream, BotTrigger, BotTurnOutput } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdleTimers, IdleTimersFactory } from '../ports/idle-timers.js';
 import type { Logger } from '../ports/logger.js';
 import type { Lease, Sequencer } from '../ports/sequencer.js';
 import type { AppendOptions, ConversationStore } from '../ports/store.js';
 import { activeSession, planSession, sessionEvent } from './session.js';
+import { Streams, withoutStream } from './streams.js';
 import { SessionTimers } from './timers.js';
 
 export interface ConversationDeps {
@@ -67,11 +68,14 @@ const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again
  */
 export class ConversationService {
   private readonly timers: IdleTimers;
+  /** Streamed answers being written by this node (docs/architecture.md, *Streams*). */
+  readonly streams: Streams;
 
   constructor(
     private readonly deps: ConversationDeps,
     private readonly settings: ConversationSettings,
   ) {
+    this.streams = new Streams(deps);
     const timers = deps.idleTimers ?? ((idleMs, onIdle) => new SessionTimers(deps.clock, idleMs, onIdle));
     this.timers = timers(settings.idleTimeoutMs, (conv, sessionId) =>
       this.expire(conv, sessionId).catch((err: unknown) => {
@@ -127,17 +131,22 @@ export class ConversationService {
           body: { kind: 'user_message', input },
           origin: clientMessageId !== undefined ? { deviceId: ctx.deviceId, clientMessageId } : { deviceId: ctx.deviceId },
         };
+        // A stream still being written ends here (aborted), before this message: same commit, marker removed.
+        const closing = await this.streams.closing(conv, snap);
+        const current = closing?.value ?? snap.value;
+        const nextState = closing && plan.nextState ? withoutStream(plan.nextState) : plan.nextState;
         const bot = this.deps.botFor(conv.botId);
         const trigger: BotTrigger = { type: 'message', input };
         // An inline bot (fast, no side effects) answers before anything is stored: the message and the answer
         // are then one append — one commit — and the ack still waits for it.
         // A turn that needs to call out defers: it runs again below, once the message is stored.
         const reply = bot.inline ? await this.reply(bot, ctx, snap.value.dialog, plan.session.id, trigger, undefined, true) : undefined;
-        const base = plan.nextState ?? snap.value;
-        const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
+        const base = nextState ?? current;
+        const value = reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : (nextState ?? (closing ? current : undefined));
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
         const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
-        const result = await this.deps.store.append(conv, turnEntries, options);
+        const closed = closing?.entries ?? [];
+        const result = await this.deps.store.append(conv, [...closed, ...turnEntries], options);
         if (!result.ok) {
           if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
           if (result.reason === 'fenced') throw new CoreError('FENCED');
@@ -145,13 +154,14 @@ export class ConversationService {
         }
         // Publish first: the sender's connection then sees the session events before the ack that follows
         // them; the bot's answer goes out after the ack.
-        const accepted = plan.events.length + 1;
+        if (closing) this.streams.abort(conv.id, closing.id);
+        const accepted = closed.length + plan.events.length + 1;
         this.deps.hub.publish(conv.id, result.entries.slice(0, accepted));
         onAccepted({ seq: result.entries[accepted - 1]!.seq, duplicate: false });
         this.deps.hub.publish(conv.id, result.entries.slice(accepted));
         this.timers.touch(conv, plan.session.id, idleMs);
         if (reply) return;
-        const state: StateSnapshot = { ...snap, version: result.version, value: base };
+        const state: StateSnapshot = { ...snap, version: result.version, value: base, headSeq: result.entries[result.entries.length - 1]!.seq };
         await this.answer(ctx, state, plan.session.id, trigger, undefined, lease);
         return;
       }
@@ -166,6 +176,23 @@ export class ConversationService {
       const session = activeSession(snap, this.deps.clock.now(), this.idleMs(ctx.conversation, snap.value.session));
       if (!session) return;
       await this.answer(ctx, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
+    });
+  }
+
+  /** Stop the answer being streamed, if any (an explicit cancel). Returns false when none was. */
+  cancelStream(ctx: TurnContext): Promise<boolean> {
+    const conv = ctx.conversation;
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const closing = await this.streams.closing(conv, snap);
+        if (!closing) return false;
+        if (await this.commit(conv, closing.entries, { state: { expectedVersion: snap.version, value: closing.value }, fence: lease.fence })) {
+          this.streams.abort(conv.id, closing.id);
+          return true;
+        }
+      }
+      throw new CoreError('STATE_CONFLICT');
     });
   }
 
@@ -193,10 +220,12 @@ export class ConversationService {
           sessionEvent('session_start', session.id, now),
         ];
         const greeting = await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, session.id, { type: 'connect' }, undefined, false);
-        const value = { ...snap.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
+        const closing = await this.streams.closing(conv, snap);
+        const value = { ...(closing?.value ?? snap.value), session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
         const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
-        const written = await this.commit(conv, entries, { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+        const written = await this.commit(conv, [...(closing?.entries ?? []), ...entries], { state: { expectedVersion: snap.version, value }, fence: lease.fence });
         if (written) {
+          if (closing) this.streams.abort(conv.id, closing.id);
           this.timers.touch(conv, session.id, this.idleMs(conv, session));
           return { sessionId: session.id, previousSessionId: previous?.id };
         }
@@ -214,6 +243,7 @@ export class ConversationService {
   /** Stop local timers (shutdown). */
   stop(): void {
     this.timers.stop();
+    this.streams.stopAll();
   }
 
   get activeTimers(): number {
@@ -253,12 +283,15 @@ export class ConversationService {
           this.timers.touch(conv, session.id, idleMs - idleFor);
           return false;
         }
-        const { session: _ended, ...rest } = snap.value;
-        const ok = await this.commit(conv, markRequest([sessionEvent('session_end', session.id, now, reason)], request, true), {
+        const closing = await this.streams.closing(conv, snap);
+        const { session: _ended, ...rest } = closing?.value ?? snap.value;
+        const ended = markRequest([sessionEvent('session_end', session.id, now, reason)], request, true);
+        const ok = await this.commit(conv, [...(closing?.entries ?? []), ...ended], {
           state: { expectedVersion: snap.version, value: rest },
           fence: lease.fence,
         });
         if (ok) {
+          if (closing) this.streams.abort(conv.id, closing.id);
           this.timers.forget(conv.id);
           return true;
         }
@@ -279,8 +312,9 @@ export class ConversationService {
     const conv = ctx.conversation;
     const replied = (await this.reply(this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
     const dialog = replied.dialog;
-    const entries = markRequest(replied.entries, ctx.request, true);
     const dialogChanged = dialog !== snap.value.dialog;
+    if (replied.stream) return this.openStream(ctx, snap, sessionId, replied.entries, dialog, replied.stream, lease);
+    const entries = markRequest(replied.entries, ctx.request, true);
     if (entries.length === 0 && !dialogChanged) return;
     const state = dialogChanged ? { expectedVersion: snap.version, value: { ...snap.value, dialog } } : undefined;
     const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
@@ -289,6 +323,19 @@ export class ConversationService {
       this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
       await this.commit(conv, entries, { fence: lease.fence });
     }
+  }
+
+  /** Store a streaming turn's outputs with the stream's opening entry and marker, then run the stream unlocked. */
+  private async openStream(ctx: TurnContext, snap: StateSnapshot, sessionId: string, outputs: readonly NewEntry[], dialog: unknown, stream: BotStream, lease: Lease): Promise<void> {
+    const conv = ctx.conversation;
+    const { entry, marker } = this.streams.opening(conv, sessionId, ctx.request?.id, snap.headSeq);
+    const value = { ...snap.value, dialog, stream: marker };
+    const written = await this.commit(conv, markRequest([...outputs, entry], ctx.request, false), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+    if (!written) {
+      this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
+      return;
+    }
+    this.streams.start(conv, marker, stream);
   }
 
   /**
@@ -303,7 +350,7 @@ export class ConversationService {
     trigger: BotTrigger,
     audience: string | undefined,
     inline: boolean,
-  ): Promise<{ entries: NewEntry[]; dialog: unknown } | undefined> {
+  ): Promise<{ entries: NewEntry[]; dialog: unknown; stream?: BotStream } | undefined> {
     const conv = ctx.conversation;
     let out: BotTurnOutput;
     try {
@@ -315,7 +362,7 @@ export class ConversationService {
         ...(ctx.client !== undefined ? { client: ctx.client } : {}),
         ...(inline ? { inline: true as const } : {}),
       });
-      if (out.defer) {
+      if (out.defer || (inline && out.stream)) {
         if (inline) return undefined;
         throw new Error('a bot deferred a turn that was not inline');
       }
@@ -336,7 +383,7 @@ export class ConversationService {
           : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
       ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
     }));
-    return { entries, dialog: out.dialog };
+    return { entries, dialog: out.dialog, ...(out.stream ? { stream: out.stream } : {}) };
   }
 
   /** Append and publish; false on a version conflict. */
