@@ -94,6 +94,9 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
       });
     }
     case 'event': {
+      // A streamed answer: the Web SDK 10.1 renders no partial frames, so the stream's start keeps its typing
+      // indicator on (`wait_for_response`, which renders nothing) and the answer comes as a bot_response.
+      if (body.name === 'stream_status' && body.detail?.stream?.status === 'retrieving') return waitForResponse(entry, view);
       // Kore's RTM has no flow or hand-off-request events; those are for other channels (and the log).
       if (!KORE_EVENTS.has(body.name)) return null;
       const form = body.detail?.form;
@@ -110,6 +113,18 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
       });
     }
   }
+}
+
+const WAIT_FOR_RESPONSE = q({ type: 'template', payload: { template_type: 'wait_for_response' } });
+
+/** A `bot_response` with the `wait_for_response` template: the SDK keeps its typing indicator on. */
+function waitForResponse(entry: Entry, view: KoreView): string {
+  const id = q(entry.id);
+  return (
+    `{"type":"bot_response","from":"bot","message":[{"type":"text","component":{"type":"template","payload":${WAIT_FOR_RESPONSE}},"cInfo":{"body":${q(WAIT_FOR_RESPONSE)}}}],` +
+    `"messageId":${id},"createdOn":"${new Date(entry.at).toISOString()}","timestamp":${entry.at},"key":${id}` +
+    `${entry.sessionId !== undefined ? `,"sessionId":${q(entry.sessionId)}` : ''},"seq":${entry.seq},${viewPart(view)}}`
+  );
 }
 
 /** The seed's ack; `seq` is the stored message's place in the log (absent when nothing was stored). */
