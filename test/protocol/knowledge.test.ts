@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HELPDESK_BOT_DIR } from '../../src/server/demo.js';
-import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, request, rest, uniqueUser, type Frame } from '../support/aisera-client.js';
+import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, request, rest, uniqueUser } from '../support/aisera-client.js';
+import { checkStream, QUESTION } from '../support/streams.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -17,27 +18,6 @@ afterAll(async () => {
 });
 
 const demo = (userId = uniqueUser()) => ({ token: DEMO_CHANNEL_KEY, userId, channelId: DEMO_CHANNEL_ID });
-export const QUESTION = 'how do i connect to the vpn from a hotel';
-
-/** The protocol's streaming rules, checked on the frames of one request. */
-export function checkStream(frames: readonly Frame[]): { text: string; completed: Frame } {
-  const modes = frames.map((f) => f['modeType']);
-  expect(modes[0]).toBe('StatusUpdate');
-  expect(frames[0]!['status']).toMatchObject({ code: 'Retrieving' });
-  expect(modes.at(-1)).toBe('StreamingCompleted');
-  const completed = frames.at(-1)!;
-  expect(frames.filter((f) => f['final'] === true)).toEqual([completed]);
-  const chunks = frames.filter((f) => f['modeType'] === 'StreamingInProgress');
-  const id = completed['stream']['id'];
-  expect(chunks.map((f) => f['stream']['index'])).toEqual(chunks.map((_, i) => i));
-  for (const f of frames) if (f['stream']) expect(f['stream']['id']).toBe(id);
-  // Frames come in log order: seq strictly increases.
-  const seqs = frames.map((f) => f['seq'] as number);
-  expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
-  expect(new Set(seqs).size).toBe(seqs.length);
-  expect(completed['stream']['chunkCount']).toBe(chunks.length);
-  return { text: chunks.map((f) => f['stream']['delta']).join(''), completed };
-}
 
 describe('Aisera: a question no intent matches is answered from the knowledge base', () => {
   test('StatusUpdate → StreamingInProgress → StreamingCompleted, with the authoritative text and citations', async () => {

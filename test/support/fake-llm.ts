@@ -89,7 +89,8 @@ export class FakeLlm {
     res.write(chunk({ role: 'assistant', content: '' }, null));
     for (let i = 0; i < b.tokens.length; i++) {
       if (b.dropAfter !== undefined && i === b.dropAfter) {
-        res.destroy();
+        // The connection ends without the rest of the chunked body: what a crashed upstream looks like.
+        res.socket?.end();
         return;
       }
       if (b.delayMs > 0) await sleep(b.delayMs);
