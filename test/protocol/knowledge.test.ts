@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HELPDESK_BOT_DIR } from '../../src/server/demo.js';
-import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, request, rest, uniqueUser } from '../support/aisera-client.js';
+import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, request, rest, uniqueUser, type Frame } from '../support/aisera-client.js';
 import { checkStream, QUESTION } from '../support/streams.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
