@@ -88,3 +88,25 @@ describe('Aisera isKL: knowledge only', () => {
     c.close();
   });
 });
+
+describe('Kore: the typing indicator while the answer is written, then the answer as ordinary bot_responses', () => {
+  test('wait_for_response first, then the text and the sources; no partial frames', async () => {
+    const { KoreClient } = await import('../support/kore-client.js');
+    const client = await KoreClient.login(server.url);
+    const socket = await client.connect();
+    const msg = client.message(QUESTION);
+    const from = socket.frames.length;
+    socket.send(msg);
+    const sources = await socket.next((f) => f['type'] === 'bot_response' && String(f['message'][0].cInfo.body).includes('"template_type":"list"'), 5000, from);
+    const answer = socket.frames.slice(from).filter((f) => f['type'] === 'bot_response');
+    expect(answer).toHaveLength(3);
+    const [wait, text] = answer;
+    expect(wait!['message'][0].component.payload.payload).toEqual({ template_type: 'wait_for_response' });
+    expect(text!['message'][0].cInfo.body).toMatch(/Hotel and airport networks/);
+    expect(answer.map((f) => f['seq'])).toEqual([...answer.map((f) => f['seq'] as number)].sort((a, b) => a - b));
+    expect(sources['message'][0].component.payload.payload.elements[0]).toMatchObject({ title: 'VPN access: VPN troubleshooting' });
+    // Nothing but bot_responses and the ack: stream events are not Kore frames.
+    expect(new Set(socket.frames.slice(from).map((f) => f['type']))).toEqual(new Set(['ack', 'bot_response']));
+    await socket.close();
+  });
+});
