@@ -1,6 +1,6 @@
 /**
  * The dependency rule of docs/architecture.md, enforced in CI (`npm run lint:deps`, part of `npm test`):
- *   core  <-  auth, dialog, helpdesk, storage/*, bus/*, webhooks  <-  protocols  <-  gateway  <-  server
+ *   core  <-  auth, dialog, knowledge, helpdesk, storage/*, bus/*, webhooks  <-  protocols  <-  gateway  <-  server
  * `core` is pure: no I/O modules, no npm packages. Protocols never import the gateway or the server.
  */
 const IO_BUILTINS = '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|child_process|worker_threads|tls|dns|cluster|readline|process|os|v8|vm)$';
@@ -39,6 +39,19 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/dialog/' },
       to: { path: '^src/(protocols|gateway|server|storage|bus|auth|webhooks)/' },
+    },
+    {
+      name: 'knowledge-knows-core-only',
+      comment: 'src/knowledge (chunking, the index, answers, the chat-completions client) implements the core Knowledge port; the dialog engine sees only the port.',
+      severity: 'error',
+      from: { path: '^src/knowledge/' },
+      to: { path: '^src/(protocols|gateway|server|storage|bus|auth|webhooks|dialog|helpdesk)/' },
+    },
+    {
+      name: 'dialog-never-imports-knowledge',
+      severity: 'error',
+      from: { path: '^src/(dialog|core|protocols)/' },
+      to: { path: '^src/knowledge/' },
     },
     {
       name: 'helpdesk-knows-core-only',

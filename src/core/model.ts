@@ -126,6 +126,8 @@ export interface UserInput {
   /** The user submitted a form (the text then only describes it). */
   readonly form?: FormSubmission;
   readonly action?: UserAction;
+  /** Knowledge lookup only (Aisera `isKL`): answer from the knowledge base, start no flow, change no dialog state. */
+  readonly knowledgeOnly?: true;
 }
 
 /** A value a client may set on the user's session (Aisera `sessionVars`, Kore `botInfo.customData`). */
@@ -176,7 +178,31 @@ export type EventName =
   /** The handoff ended (`detail.handoff.ended` says why); the bot answers again. */
   | 'agent_session_end'
   /** A service the bot called failed and the bot had no way around it (Aisera `ExternalSystemError`). */
-  | 'service_failed';
+  | 'service_failed'
+  /**
+   * A streamed answer (docs/architecture.md, *Streams*): `stream_status` opens it and reports progress,
+   * `stream_chunk` carries one coalesced delta, `stream_completed` ends it; the answer's authoritative content
+   * follows the completion as ordinary bot messages.
+   */
+  | 'stream_status'
+  | 'stream_chunk'
+  | 'stream_completed';
+
+/** Why a streamed answer ended: complete, cut at the model's length limit, stopped by the user, or failed. */
+export type StreamFinish = 'stop' | 'length' | 'aborted' | 'error';
+
+/** What a stream event says about its stream. */
+export interface StreamDetail {
+  readonly id: string;
+  /** `stream_status`: what the bot is doing. */
+  readonly status?: 'retrieving' | 'generating';
+  /** `stream_chunk`: its place (from 0, contiguous) and text. */
+  readonly index?: number;
+  readonly delta?: string;
+  /** `stream_completed`: how many chunks there were and why it ended. */
+  readonly chunkCount?: number;
+  readonly finishReason?: StreamFinish;
+}
 
 /**
  * Why a handoff ended: the agent completed it, it moved to another queue or agent (`transferred`; a new
@@ -256,7 +282,14 @@ export interface EventDetail {
    * `service_failed`: which step of the bot called out (never the URL), the HTTP status it got (0: none) and
    * why — `timeout`, `network` or `status` (a non-2xx answer).
    */
-  readonly service?: { readonly name: string; readonly status: number; readonly failure: 'timeout' | 'network' | 'status' };
+  readonly service?: {
+    readonly name: string;
+    readonly status: number;
+    readonly failure: 'timeout' | 'network' | 'status';
+    /** What kind of service: a bot's HTTP step (default) or a language model answering from knowledge. */
+    readonly system?: 'fulfillment' | 'llm';
+  };
+  readonly stream?: StreamDetail;
 }
 
 /**
@@ -316,6 +349,23 @@ export interface ConversationState {
   readonly dialog?: unknown;
   /** Humans own the conversation while this is set (see {@link Handoff}). */
   readonly handoff?: Handoff;
+  /** The streamed answer being written, if any: the next turn of the conversation closes it (see {@link OpenStream}). */
+  readonly stream?: OpenStream;
+}
+
+/**
+ * A stream's marker in the state row: the shared truth of whether it may still write. Its generator (on any
+ * node) appends only while the marker is there; a new turn (on any node) removes it and writes the aborted
+ * completion in the same commit.
+ */
+export interface OpenStream {
+  readonly id: string;
+  /** The log head before the stream's first entry: a client that joins mid-stream replays from here. */
+  readonly afterSeq: number;
+  readonly sessionId: string;
+  /** The request the stream answers (its entries carry the id). */
+  readonly request?: string | number;
+  readonly startedAt: number;
 }
 
 export interface StateSnapshot {

@@ -1,5 +1,6 @@
 import type { HandoffEndReason, UserInput } from '../core/model.js';
-import type { BotEngine, BotTurnInput, BotTurnOutput } from '../core/ports/bot.js';
+import type { BotEngine, BotStream, BotTurnInput, BotTurnOutput } from '../core/ports/bot.js';
+import type { Knowledge } from '../core/ports/knowledge.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { systemIntentName, type CompiledBot } from './definition/compiled.js';
@@ -21,6 +22,8 @@ export interface DialogEngineOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Host values for `{{system.<name>}}`, read at each turn (the server's URL is known only once it listens). */
   readonly constants?: () => Readonly<Record<string, string>>;
+  /** The bot's knowledge base: it answers what no intent matches (and Aisera's knowledge-only requests). */
+  readonly knowledge?: Knowledge;
 }
 
 /** What the classifier made of an utterance. */
@@ -33,6 +36,7 @@ export interface Understanding {
 }
 
 const APOLOGY = 'Sorry, something went wrong on my side. Let us start again.';
+const NO_KNOWLEDGE = "Sorry, I couldn't find anything about that in the knowledge base.";
 const PAYLOAD = /^\/([A-Za-z][A-Za-z0-9_:-]*)$/;
 const systemOf = (intent: string): SystemIntent | undefined =>
   SYSTEM_INTENTS.find((s) => systemIntentName(s) === intent || s === intent);
@@ -60,12 +64,19 @@ export class DialogEngine implements BotEngine {
     const trigger = input.trigger;
     const userInput: UserInput = trigger.type === 'message' ? trigger.input : { text: '' };
     const services: TurnServices = { ...this.services, constants: this.options.constants?.() ?? {} };
+    // Knowledge lookup only: no flow, no change to the dialog state.
+    if (trigger.type === 'message' && trigger.input.knowledgeOnly) {
+      const stream = this.options.knowledge?.ask(trigger.input.text);
+      if (!stream) return { outputs: [{ kind: 'message', content: { type: 'text', text: NO_KNOWLEDGE } }], dialog: input.dialog };
+      return input.inline ? { outputs: [], dialog: input.dialog, defer: true } : { outputs: [], dialog: input.dialog, stream };
+    }
     const turn = new Turn(this.bot, state, services, input.conversation, client, userInput, input.inline === true);
+    let stream: BotStream | undefined;
     try {
       if (trigger.type === 'connect') {
         if (this.bot.welcome && state.stack.length === 0) await startFlow(turn, this.bot.welcome);
       } else if (trigger.type === 'handoff_ended') await this.backFromHumans(turn, trigger.reason);
-      else await this.message(turn, trigger.input);
+      else stream = (await this.message(turn, trigger.input)) ?? undefined;
     } catch (err) {
       if (err instanceof Deferred) return { outputs: [], dialog: input.dialog, defer: true };
       this.options.log.error({ err, conversation: input.conversation.id, bot: this.bot.name }, 'dialog.turn_failed');
@@ -74,7 +85,7 @@ export class DialogEngine implements BotEngine {
       return { outputs: [{ kind: 'message', content: { type: 'text', text: APOLOGY } }], dialog: state };
     }
     const unchanged = stored !== undefined && stored === JSON.stringify(state);
-    return { outputs: turn.outputs, dialog: unchanged ? input.dialog : state };
+    return { outputs: turn.outputs, dialog: unchanged ? input.dialog : state, ...(stream ? { stream } : {}) };
   }
 
   /** Rank the intents for an utterance and decide (thresholds, ambiguity), as a turn would. */
@@ -98,7 +109,8 @@ export class DialogEngine implements BotEngine {
     turn.text(turn.message('agentLeft'));
   }
 
-  private async message(turn: Turn, input: UserInput): Promise<void> {
+  /** Act on a message; a knowledge answer comes back as the stream to run. */
+  private async message(turn: Turn, input: UserInput): Promise<BotStream | void> {
     const state = turn.state;
     const text = input.text;
     if (input.action) return systemIntent(turn, input.action === 'exit' ? 'cancel' : input.action, text);
@@ -160,11 +172,17 @@ export class DialogEngine implements BotEngine {
     return this.route(turn, text);
   }
 
-  /** Nothing waits for an answer: understand the utterance and act on it. */
-  private async route(turn: Turn, text: string): Promise<void> {
+  /** Nothing waits for an answer: understand the utterance and act on it; the knowledge base answers the rest. */
+  private async route(turn: Turn, text: string): Promise<BotStream | void> {
     const u = this.understand(text);
     if (u.ambiguous) return askWhich(turn, text, u.ambiguous);
     if (u.intent) return this.act(turn, u.intent, text);
+    const stream = this.options.knowledge?.ask(text);
+    if (stream) {
+      // It streams (and may call a model): not inline.
+      if (turn.inline) throw new Deferred();
+      return stream;
+    }
     if (this.bot.fallback) return startFlow(turn, this.bot.fallback, text);
     turn.text(turn.message('fallback'));
   }

@@ -1,5 +1,6 @@
 import type { BotEngine } from '../core/ports/bot.js';
 import type { Clock } from '../core/ports/clock.js';
+import type { Knowledge } from '../core/ports/knowledge.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { CompiledBot } from '../dialog/definition/compiled.js';
 import { checkBotDefinition } from '../dialog/definition/load.js';
@@ -24,6 +25,8 @@ export interface BotDeps {
   readonly serverUrl: () => string;
   /** How HTTP nodes call out (tests may count calls); default `fetch`. */
   readonly http?: ServiceCaller;
+  /** The knowledge base of a bot definition folder, if it has one. */
+  readonly knowledgeFor?: (definitionDir: string) => Knowledge | undefined;
 }
 
 /**
@@ -47,8 +50,11 @@ export function createBots(config: Config, deps: BotDeps): Bots {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const engines = new Map<string, DialogEngine>();
+  const knowledge = new Map<string, Knowledge | undefined>();
   for (const b of config.bots) {
     const bot = compiled.get(b.definition!)!;
+    if (!knowledge.has(b.definition!)) knowledge.set(b.definition!, deps.knowledgeFor?.(b.definition!));
+    const kb = knowledge.get(b.definition!);
     const mine = Object.fromEntries(bot.secrets.map((n) => [n, secrets[n]!]));
     engines.set(
       b.id,
@@ -58,6 +64,7 @@ export function createBots(config: Config, deps: BotDeps): Bots {
         secrets: mine,
         constants: () => ({ serverUrl: deps.serverUrl() }),
         ...(deps.http ? { http: deps.http } : {}),
+        ...(kb ? { knowledge: kb } : {}),
       }),
     );
   }

@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from './demo.js';
 import { channelKeyHash, ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
+import { kbIngest, kbSearch } from './kb-cli.js';
 import { startNode } from './node.js';
 
 const USAGE = `Usage: colloquy <command> [options]
@@ -38,6 +39,8 @@ Commands:
   chat --protocol aisera [--url URL] [--channel ID --key KEY] [--user ID]
                                                        talk to a running server's bot in the terminal
                                                        (default: the demo channel of http://127.0.0.1:3000)
+  kb ingest [--bot ID|DIR|NAME] [--json]               index a bot's knowledge folder (Markdown, HTML, text) now
+  kb search QUESTION [--bot ID|DIR|NAME] [--json]      the best passages for a question, and whether the bot answers it
   validate DIR [--json]                                check a bot definition folder (or a folder of them);
                                                        problems are listed as file:line:col, exit code 1
 
@@ -229,6 +232,10 @@ async function main(argv: string[]): Promise<void> {
         await tenancy.setSuspended(botId, sub === 'suspend');
         print(json, { botId, suspended: sub === 'suspend' }, `${botId} is ${sub === 'suspend' ? 'suspended' : 'active'}`);
       });
+    case 'kb':
+      if (sub === 'ingest') return kbIngest(config, values.bot, json);
+      if (sub === 'search') return kbSearch(config, values.bot, need(arg, 'a question'), json);
+      throw new UsageError('kb: expected "ingest" or "search"');
     case 'channel':
       if (sub === 'list') {
         return withTenancy(config, async (_t, dir) => {

@@ -17,6 +17,10 @@ export const REDACT = [
   '*.sid',
   'password',
   '*.password',
+  'apiKey',
+  '*.apiKey',
+  'knowledgeLlmApiKey',
+  '*.knowledgeLlmApiKey',
 ];
 
 /** Structured JSON logs on stdout, secrets redacted. */

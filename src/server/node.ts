@@ -29,6 +29,7 @@ import type { Config } from './config/load.js';
 import { helpdeskRoutes, helpdeskToken } from '../helpdesk/tickets.js';
 import { openHelpdeskTickets } from './helpdesk.js';
 import { createBots } from './bots.js';
+import { openKnowledge, type OpenedKnowledge } from './knowledge.js';
 import { createEngines, redactUrl } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
 import { createLogger } from './logger.js';
@@ -61,7 +62,13 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const secret = serverSecret(s.secret, s.dataDir);
   // Bot definitions first: an invalid one stops the start before anything is opened.
   let selfUrl = '';
-  const bots = createBots(config, { clock, log, secrets: { HELPDESK_TOKEN: helpdeskToken(secret) }, serverUrl: () => selfUrl });
+  const knowledge: OpenedKnowledge[] = [];
+  const knowledgeFor = (dir: string) => {
+    const opened = openKnowledge(dir, s, log);
+    if (opened) knowledge.push(opened);
+    return opened?.kb;
+  };
+  const bots = createBots(config, { clock, log, secrets: { HELPDESK_TOKEN: helpdeskToken(secret) }, serverUrl: () => selfUrl, knowledgeFor });
   const engines = await createEngines(config, { clock, metrics, log, node: nodeId, ...(options.bus ? { bus: options.bus } : {}) });
   const { store, tenancy, bus, sequencer, ephemeral } = engines;
   const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels);
@@ -227,6 +234,9 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     sockets.drain();
     log.info('server.draining');
     app.server.close();
+    // Answers being streamed stop (their markers stay; the next turn of each conversation closes it).
+    conversations.streams.stopAll();
+    for (const k of knowledge) k.close();
     // Turns under way finish (their acks go out), then sockets close with 1001 (clients reconnect to another
     // node), then the turns that frames raced into before the close finish too; only then is the cluster left.
     const turnsDone = async () => {

@@ -157,9 +157,9 @@ describe('ending sessions', () => {
 });
 
 describe('isKL', () => {
-  test('isKL:true is an ordinary question for now (no knowledge base yet); it is answered', async () => {
+  test('isKL:true is a knowledge lookup only: a bot without a knowledge base says it found nothing, and no flow runs', async () => {
     const c = await RawClient.connect(server.url);
-    expect(texts(await c.ask(request(demo(), { text: 'vpn', isKL: true })))).toEqual(['Open the VPN client and choose "Reset".']);
+    expect(texts(await c.ask(request(demo(), { text: 'vpn', isKL: true })))).toEqual(["Sorry, I couldn't find anything about that in the knowledge base."]);
     c.close();
   });
 });

@@ -1,6 +1,6 @@
 import { newMessageId } from '../ids.js';
 import type { NewEntry } from '../model.js';
-import type { BotEngine, BotTrigger, BotTurnOutput } from '../ports/bot.js';
+import type { BotEngine, BotStream, BotTrigger, BotTurnOutput } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { TurnContext } from './service.js';
@@ -8,8 +8,8 @@ import type { TurnContext } from './service.js';
 const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again.';
 
 /**
- * The bot's turn as entries to append; `undefined` when an inline turn deferred. A failing bot becomes an
- * apology, never silence.
+ * The bot's turn as entries to append (and the stream to run, for a streamed answer); `undefined` when an
+ * inline turn deferred (or would stream). A failing bot becomes an apology, never silence.
  */
 export async function botReply(
   deps: { readonly clock: Clock; readonly log: Logger },
@@ -20,7 +20,7 @@ export async function botReply(
   trigger: BotTrigger,
   audience: string | undefined,
   inline: boolean,
-): Promise<{ entries: NewEntry[]; dialog: unknown } | undefined> {
+): Promise<{ entries: NewEntry[]; dialog: unknown; stream?: BotStream } | undefined> {
   const conv = ctx.conversation;
   let out: BotTurnOutput;
   try {
@@ -32,7 +32,7 @@ export async function botReply(
       ...(ctx.client !== undefined ? { client: ctx.client } : {}),
       ...(inline ? { inline: true as const } : {}),
     });
-    if (out.defer) {
+    if (out.defer || (inline && out.stream)) {
       if (inline) return undefined;
       throw new Error('a bot deferred a turn that was not inline');
     }
@@ -53,5 +53,5 @@ export async function botReply(
         : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
     ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
   }));
-  return { entries, dialog: out.dialog };
+  return { entries, dialog: out.dialog, ...(out.stream ? { stream: out.stream } : {}) };
 }

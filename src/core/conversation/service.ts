@@ -3,7 +3,7 @@ import type { Hub } from '../fanout/hub.js';
 import { newMessageId, newSessionId } from '../ids.js';
 import { end as endHandoff, handoffAsked, isExit, userMessage as heardUser } from '../handoff/machine.js';
 import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry, SessionEndReason, StateSnapshot, UserInput } from '../model.js';
-import type { BotEngine, BotTrigger } from '../ports/bot.js';
+import type { BotEngine, BotStream, BotTrigger } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdleTimers, IdleTimersFactory } from '../ports/idle-timers.js';
 import type { Logger } from '../ports/logger.js';
@@ -13,6 +13,7 @@ import { syncIndex } from '../handoff/index-sync.js';
 import type { DeskStore } from '../ports/desk-store.js';
 import { botReply } from './bot-reply.js';
 import { activeSession, endingSession, planSession, sessionEvent } from './session.js';
+import { Streams, withoutStream } from './streams.js';
 import { SessionTimers } from './timers.js';
 
 export interface ConversationDeps {
@@ -87,11 +88,14 @@ const MAX_ATTEMPTS = 3;
  */
 export class ConversationService {
   private readonly timers: IdleTimers;
+  /** Streamed answers being written by this node (docs/architecture.md, *Streams*). */
+  readonly streams: Streams;
 
   constructor(
     private readonly deps: ConversationDeps,
     private readonly settings: ConversationSettings,
   ) {
+    this.streams = new Streams(deps);
     const timers = deps.idleTimers ?? ((idleMs, onIdle) => new SessionTimers(deps.clock, idleMs, onIdle));
     this.timers = timers(settings.idleTimeoutMs, (conv, sessionId) =>
       this.expire(conv, sessionId).catch((err: unknown) => {
@@ -168,19 +172,28 @@ export class ConversationService {
           if (leaving) await this.answer(ctx, { ...snap, version: result.version, value }, plan.session.id, { type: 'handoff_ended', reason: 'userExit' }, undefined, lease);
           return;
         }
+        // A stream still being written ends here (aborted), before this message: same commit, marker removed.
+        const closing = await this.streams.closing(conv, snap);
+        const current = closing?.value ?? snap.value;
+        const nextState = closing && plan.nextState ? withoutStream(plan.nextState) : plan.nextState;
         const bot = this.deps.botFor(conv.botId);
         const trigger: BotTrigger = { type: 'message', input };
         // An inline bot (fast, no side effects) answers before anything is stored: the message and the answer
         // are then one append — one commit — and the ack still waits for it.
         // A turn that needs to call out defers: it runs again below, once the message is stored.
         const reply = bot.inline ? await botReply(this.deps, bot, ctx, snap.value.dialog, plan.session.id, trigger, undefined, true) : undefined;
-        const base = plan.nextState ?? snap.value;
+        const base = nextState ?? current;
         const asked = reply ? handoffAsked(base, reply.entries, now, plan.session.id, this.settings.defaultQueue) : undefined;
         if (reply && asked) reply.entries.push(...asked.entries);
-        const value = asked ? { ...asked.value, dialog: reply!.dialog } : reply && reply.dialog !== snap.value.dialog ? { ...base, dialog: reply.dialog } : plan.nextState;
+        const value = asked
+          ? { ...asked.value, dialog: reply!.dialog }
+          : reply && reply.dialog !== snap.value.dialog
+            ? { ...base, dialog: reply.dialog }
+            : (nextState ?? (closing ? current : undefined));
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
         const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
-        const result = await this.deps.store.append(conv, turnEntries, options);
+        const closed = closing?.entries ?? [];
+        const result = await this.deps.store.append(conv, [...closed, ...turnEntries], options);
         if (!result.ok) {
           if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
           if (result.reason === 'fenced') throw new CoreError('FENCED');
@@ -189,13 +202,14 @@ export class ConversationService {
         await this.indexed(conv, result.entries, value);
         // Publish first: the sender's connection then sees the session events before the ack that follows
         // them; the bot's answer goes out after the ack.
-        const accepted = plan.events.length + 1;
+        if (closing) this.streams.abort(conv.id, closing.id);
+        const accepted = closed.length + plan.events.length + 1;
         this.deps.hub.publish(conv.id, result.entries.slice(0, accepted));
         onAccepted({ seq: result.entries[accepted - 1]!.seq, duplicate: false });
         this.deps.hub.publish(conv.id, result.entries.slice(accepted));
         this.timers.touch(conv, plan.session.id, idleMs);
         if (reply) return;
-        const state: StateSnapshot = { ...snap, version: result.version, value: base };
+        const state: StateSnapshot = { ...snap, version: result.version, value: base, headSeq: result.entries[result.entries.length - 1]!.seq };
         await this.answer(ctx, state, plan.session.id, trigger, undefined, lease);
         return;
       }
@@ -210,6 +224,23 @@ export class ConversationService {
       const session = activeSession(snap, this.deps.clock.now(), this.idleMs(ctx.conversation, snap.value.session));
       if (!session) return;
       await this.answer(ctx, snap, session.id, { type: 'connect' }, ctx.deviceId, lease);
+    });
+  }
+
+  /** Stop the answer being streamed, if any (an explicit cancel). Returns false when none was. */
+  cancelStream(ctx: TurnContext): Promise<boolean> {
+    const conv = ctx.conversation;
+    return this.locked(conv, async (lease) => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.deps.store.getState(conv.id);
+        const closing = await this.streams.closing(conv, snap);
+        if (!closing) return false;
+        if (await this.commit(conv, closing.entries, { state: { expectedVersion: snap.version, value: closing.value }, fence: lease.fence })) {
+          this.streams.abort(conv.id, closing.id);
+          return true;
+        }
+      }
+      throw new CoreError('STATE_CONFLICT');
     });
   }
 
@@ -232,13 +263,15 @@ export class ConversationService {
         const stale = snap.value.session;
         const own = this.ownIdleMs(conv);
         const session = { id: newSessionId(), startedAt: now, ...(own !== undefined ? { idleMs: own } : {}) };
-        const ending = endingSession(snap.value, stale?.id, now, previous ? 'reset' : 'idle');
-        const events = [...ending.events, sessionEvent('session_start', session.id, now)];
         const greeting = await botReply(this.deps, this.deps.botFor(conv.botId), ctx, snap.value.dialog, session.id, { type: 'connect' }, undefined, false);
+        const closing = await this.streams.closing(conv, snap);
+        const ending = endingSession(closing?.value ?? snap.value, stale?.id, now, previous ? 'reset' : 'idle');
+        const events = [...ending.events, sessionEvent('session_start', session.id, now)];
         const value = { ...ending.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
         const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
-        const written = await this.commit(conv, entries, { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+        const written = await this.commit(conv, [...(closing?.entries ?? []), ...entries], { state: { expectedVersion: snap.version, value }, fence: lease.fence });
         if (written) {
+          if (closing) this.streams.abort(conv.id, closing.id);
           this.timers.touch(conv, session.id, this.idleMs(conv, session));
           return { sessionId: session.id, previousSessionId: previous?.id };
         }
@@ -291,6 +324,7 @@ export class ConversationService {
   /** Stop local timers (shutdown). */
   stop(): void {
     this.timers.stop();
+    this.streams.stopAll();
   }
 
   get activeTimers(): number {
@@ -330,12 +364,15 @@ export class ConversationService {
           this.timers.touch(conv, session.id, idleMs - idleFor);
           return false;
         }
-        const { value: rest, events } = endingSession(snap.value, session.id, now, reason);
-        const ok = await this.commit(conv, markRequest(events, request, true), {
+        const closing = await this.streams.closing(conv, snap);
+        const { value: rest, events } = endingSession(closing?.value ?? snap.value, session.id, now, reason);
+        const ended = markRequest(events, request, true);
+        const ok = await this.commit(conv, [...(closing?.entries ?? []), ...ended], {
           state: { expectedVersion: snap.version, value: rest },
           fence: lease.fence,
         });
         if (ok) {
+          if (closing) this.streams.abort(conv.id, closing.id);
           this.timers.forget(conv.id);
           return true;
         }
@@ -356,9 +393,10 @@ export class ConversationService {
     const conv = ctx.conversation;
     const replied = (await botReply(this.deps, this.deps.botFor(conv.botId), ctx, snap.value.dialog, sessionId, trigger, audience, false))!;
     const dialog = replied.dialog;
+    const dialogChanged = dialog !== snap.value.dialog;
+    if (replied.stream) return this.openStream(ctx, snap, sessionId, replied.entries, dialog, replied.stream, lease);
     const asked = handoffAsked(snap.value, replied.entries, this.deps.clock.now(), sessionId, this.settings.defaultQueue);
     const entries = markRequest(asked ? [...replied.entries, ...asked.entries] : replied.entries, ctx.request, true);
-    const dialogChanged = dialog !== snap.value.dialog;
     if (entries.length === 0 && !dialogChanged) return;
     const state = dialogChanged || asked ? { expectedVersion: snap.version, value: { ...(asked?.value ?? snap.value), dialog } } : undefined;
     const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
@@ -367,6 +405,19 @@ export class ConversationService {
       this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
       await this.commit(conv, entries, { fence: lease.fence });
     }
+  }
+
+  /** Store a streaming turn's outputs with the stream's opening entry and marker, then run the stream unlocked. */
+  private async openStream(ctx: TurnContext, snap: StateSnapshot, sessionId: string, outputs: readonly NewEntry[], dialog: unknown, stream: BotStream, lease: Lease): Promise<void> {
+    const conv = ctx.conversation;
+    const { entry, marker } = this.streams.opening(conv, sessionId, ctx.request?.id, snap.headSeq);
+    const value = { ...snap.value, dialog, stream: marker };
+    const written = await this.commit(conv, markRequest([...outputs, entry], ctx.request, false), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
+    if (!written) {
+      this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');
+      return;
+    }
+    this.streams.start(conv, marker, stream);
   }
 
   /** Append and publish; false on a version conflict. */

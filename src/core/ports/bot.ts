@@ -1,4 +1,4 @@
-import type { ClientContext, Content, ConversationRef, EventDetail, EventName, HandoffEndReason, UserInput } from '../model.js';
+import type { ClientContext, Content, ConversationRef, EventDetail, EventName, HandoffEndReason, StreamFinish, UserInput } from '../model.js';
 
 export type BotTrigger =
   /** A new window opened (On-Connect): the bot may greet. */
@@ -35,6 +35,30 @@ export interface BotTurnOutput {
    * user's message and runs the turn again without `inline`.
    */
   readonly defer?: true;
+  /**
+   * The answer is streamed (only from a turn that is not inline): the core stores the turn's outputs and opens
+   * the stream, then runs it outside the conversation's lock (docs/architecture.md, *Streams*).
+   */
+  readonly stream?: BotStream;
+}
+
+/** What a running stream reports; the core coalesces deltas into chunk entries. */
+export interface StreamProgress {
+  status(status: 'generating'): void;
+  delta(text: string): void;
+  /** A service the stream depends on failed; the stream goes on with what it can (e.g. an extractive answer). */
+  failed(service: NonNullable<EventDetail['service']>): void;
+}
+
+export interface StreamResult {
+  readonly finishReason: Exclude<StreamFinish, 'aborted'>;
+  /** The authoritative answer (text, citations), stored after the completion. */
+  readonly outputs: readonly BotOutput[];
+}
+
+/** A streamed answer. `run` must stop soon after `signal` aborts (the user moved on); its result is then ignored. */
+export interface BotStream {
+  run(progress: StreamProgress, signal: AbortSignal): Promise<StreamResult>;
 }
 
 /** Bot logic: the dialog engine, or (later) a webhook bot. */

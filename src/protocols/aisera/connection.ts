@@ -55,9 +55,13 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
     this.bindings.clear();
   }
 
-  async follow(conv: ConversationRef, view: FrameView): Promise<void> {
-    if (this.bindings.has(conv.id) || this.closed_) return;
-    const head = (await this.rt.store.getState(conv.id)).headSeq;
+  async follow(conv: ConversationRef, view: FrameView, only?: { readonly streamInProgress: true }): Promise<void> {
+    const bound = this.bindings.get(conv.id);
+    if (bound) return bound.setView(view);
+    if (this.closed_) return;
+    const snap = await this.rt.store.getState(conv.id);
+    if (only?.streamInProgress && !snap.value.stream) return;
+    const head = snap.value.stream?.afterSeq ?? snap.headSeq;
     if (this.bindings.has(conv.id) || this.closed_) return;
     const binding = new Binding(`${this.link.id}:${conv.id}`, conv.id, view, (frames) => {
       for (const f of frames) this.link.send(this.warnings.size > 0 ? this.withWarnings(f) : f);

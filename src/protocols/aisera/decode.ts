@@ -38,6 +38,7 @@ export type RequestKind =
 export interface Capabilities {
   readonly isFormSupported?: boolean;
   readonly isPopupSupported?: boolean;
+  readonly isStreamingSupported?: boolean;
 }
 
 export interface AiseraRequest {
@@ -172,7 +173,7 @@ export function decodeRequest(raw: unknown): AiseraRequest | Rejection {
     text,
     sessionVars,
     ...(d.userFullName !== undefined ? { userFullName: d.userFullName } : {}),
-    ...(caps ? { capabilities: { ...(caps.isFormSupported !== undefined ? { isFormSupported: caps.isFormSupported } : {}), ...(caps.isPopupSupported !== undefined ? { isPopupSupported: caps.isPopupSupported } : {}) } } : {}),
+    ...(caps ? { capabilities: { ...(caps.isFormSupported !== undefined ? { isFormSupported: caps.isFormSupported } : {}), ...(caps.isPopupSupported !== undefined ? { isPopupSupported: caps.isPopupSupported } : {}), ...(caps.isStreamingSupported !== undefined ? { isStreamingSupported: caps.isStreamingSupported } : {}) } } : {}),
     warnings,
   };
 }

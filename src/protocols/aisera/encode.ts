@@ -47,7 +47,14 @@ export interface FrameView {
   readonly channelId: string;
   /** The flow that is the end-of-session survey: forms sent while it runs have `form.kind: "survey"`. */
   readonly surveyFlow?: string;
+  /**
+   * The client takes streamed answers (`StatusUpdate` → `StreamingInProgress` → `StreamingCompleted`): a socket
+   * unless it declared `isStreamingSupported: false`; never REST. Otherwise an answer is one ordinary frame.
+   */
+  readonly streaming?: boolean;
 }
+
+const STATUS_TEXT_OF = { retrieving: ['Retrieving', 'Searching knowledge…'], generating: ['Generating', 'Writing an answer…'] } as const;
 
 export interface Frame {
   reqId: ReqId | null;
@@ -192,7 +199,12 @@ export class FrameAssembler {
   private inSurvey = false;
   private readonly out: Frame[] = [];
 
-  constructor(private readonly view: FrameView) {}
+  constructor(private view: FrameView) {}
+
+  /** The client declared other capabilities (streaming) since. */
+  setView(view: FrameView): void {
+    this.view = view;
+  }
 
   push(entry: Entry): void {
     const reqId = entry.request?.id ?? null;
@@ -232,9 +244,30 @@ export class FrameAssembler {
             code,
             error: statusText(code),
             errorCode: service?.failure === 'timeout' ? 'EXTERNAL_TIMEOUT' : 'EXTERNAL_FAILURE',
-            system: { kind: 'fulfillment', name: service?.name ?? 'unknown' },
+            system: { kind: service?.system ?? 'fulfillment', name: service?.name ?? 'unknown' },
             retryable: true,
           });
+          break;
+        }
+        case 'stream_status': {
+          const stream = detail?.stream;
+          if (!this.view.streaming || !stream?.status) break;
+          const [code, text] = STATUS_TEXT_OF[stream.status];
+          this.fresh(entry, reqId, 'StatusUpdate').status = { code, text };
+          break;
+        }
+        case 'stream_chunk': {
+          const stream = detail?.stream;
+          if (!this.view.streaming || !stream) break;
+          this.fresh(entry, reqId, 'StreamingInProgress').stream = { id: stream.id, index: stream.index ?? 0, delta: stream.delta ?? '' };
+          break;
+        }
+        case 'stream_completed': {
+          // The answer's content (the entries that follow) joins this frame: `answers[0].text` is authoritative.
+          const stream = detail?.stream;
+          if (!stream) break;
+          if (!this.view.streaming) this.flushCurrent();
+          else this.fresh(entry, reqId, 'StreamingCompleted').stream = { id: stream.id, chunkCount: stream.chunkCount ?? 0, finishReason: stream.finishReason ?? 'stop' };
           break;
         }
         case 'handoff_requested':
@@ -300,6 +333,12 @@ export class FrameAssembler {
     if (entry.sessionId !== undefined) f!.sessionId = entry.sessionId;
     if (f!.from === 'system' && entry.from.role === 'bot') f!.from = 'bot';
     return f!;
+  }
+
+  /** A frame of its own: every frame of a stream stands alone. */
+  private fresh(entry: Entry, reqId: ReqId | null, modeType: ModeType): Frame {
+    this.flushCurrent();
+    return this.frame(entry, reqId, modeType);
   }
 
   private flushCurrent(): void {

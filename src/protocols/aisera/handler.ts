@@ -47,8 +47,12 @@ export interface AiseraClient {
   /** The browser origin of the connection or call (absent for servers). */
   readonly origin: string | undefined;
   readonly tokens: TokenCache;
-  /** From now on deliver this conversation's frames to the client (a socket keeps following; REST until it answers). */
-  follow(conv: ConversationRef, view: FrameView): Promise<void>;
+  /**
+   * From now on deliver this conversation's frames to the client (a socket keeps following; REST until it
+   * answers). A new follower starts at the log head, or at the start of the answer being streamed.
+   * `streamInProgress`: follow only if an answer is being streamed.
+   */
+  follow(conv: ConversationRef, view: FrameView, only?: { readonly streamInProgress: true }): Promise<void>;
   /** A frame for this client only: errors, history, an already-ended session. */
   reply(frame: Frame): void;
   /** The capabilities in force for this conversation: the declared ones, else the last declared (sticky), else none. */
@@ -95,6 +99,9 @@ export class Binding implements Subscriber {
     private readonly send: (frames: readonly string[]) => void,
   ) {
     this.assembler = new FrameAssembler(view);
+  }
+  setView(view: FrameView): void {
+    this.assembler.setView(view);
   }
   deliver(entries: readonly Entry[]): void {
     for (const e of entries) this.assembler.push(e);
@@ -220,8 +227,8 @@ export class AiseraHandler {
   }
 
   private async dispatch(req: AiseraRequest, client: AiseraClient, conversation: ConversationRef): Promise<void> {
-    const view: FrameView = { userId: req.userId, channelId: req.channelId, surveyFlow: SURVEY_FLOW };
     const caps = client.capabilities(conversation.id, req.capabilities);
+    const view: FrameView = { userId: req.userId, channelId: req.channelId, surveyFlow: SURVEY_FLOW, streaming: caps.isStreamingSupported !== false };
     const sessionVars: Record<string, SessionValue> = {
       ...req.sessionVars,
       ...(req.userFullName !== undefined ? { userFullName: req.userFullName } : {}),
@@ -242,7 +249,7 @@ export class AiseraHandler {
         const session = await this.rt.conversations.activeSession(conversation);
         const entries = session ? sessionEntries(await this.recent(conversation.id), session.id) : [];
         const items = historyItems(entries, view);
-        return client.reply(
+        client.reply(
           directFrame(view, req.reqId, now(), {
             sessionId: session?.id ?? null,
             seq: entries.at(-1)?.seq ?? 0,
@@ -251,6 +258,9 @@ export class AiseraHandler {
             historyComplete: items.length <= HISTORY_MAX && (entries[0]?.body.kind === 'event' || entries.length === 0),
           }),
         );
+        // A client back mid-answer (history is how it resumes) gets the answer so far and the rest.
+        if (session) await client.follow(conversation, view, { streamInProgress: true });
+        return;
       }
       case 'sessionTimeout':
         await client.follow(conversation, view);
@@ -313,8 +323,10 @@ export class AiseraHandler {
         if (state !== 'pending') throw new Refusal(new CoreError('FORM_NOT_PENDING'), [{ path: 'data.followUpData.formId', message: 'no such form is waiting in this session' }], session?.id ?? null);
         return { text: req.text.trim() || 'Submitted the form', form: { formId: kind.formId, values: kind.values, typed: true } };
       }
+      case 'knowledge':
+        // Knowledge lookup only: no flow, no dialog state change (docs/protocols/aisera.md).
+        return { text: req.text, knowledgeOnly: true };
       default:
-        // A message; `isKL` questions are ordinary questions until a knowledge base exists (docs/protocols/aisera.md).
         return { text: req.text };
     }
   }

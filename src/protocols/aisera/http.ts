@@ -40,7 +40,8 @@ class RestCall implements AiseraClient {
     readonly origin: string | undefined,
   ) {}
 
-  async follow(conv: ConversationRef, view: FrameView): Promise<void> {
+  async follow(conv: ConversationRef, view: FrameView, only?: { readonly streamInProgress: true }): Promise<void> {
+    if (only) return;
     const head = (await this.rt.store.getState(conv.id)).headSeq;
     this.binding = new Binding(`rest:${Math.random().toString(36).slice(2)}`, conv.id, view, (frames) => {
       for (const f of frames) this.take(JSON.parse(f) as Frame);
@@ -57,7 +58,8 @@ class RestCall implements AiseraClient {
   }
 
   capabilities(_conversationId: string, declared: Capabilities | undefined): Capabilities {
-    return declared ?? {};
+    // Never streamed over REST: the answer is one ordinary frame.
+    return { ...declared, isStreamingSupported: false };
   }
 
   /** Wait (bounded) for the final frame of `reqId`, then stop following. */

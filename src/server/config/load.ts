@@ -159,6 +159,8 @@ export function loadConfig(sources: ConfigSources): Config {
   const settings = { ...defaults, ...(file?.settings ?? {}), ...fromEnv(sources.env, problems), ...flagSettings } as Settings;
   if (!validateSettings(settings)) problems.push(...describe(validateSettings.errors, 'settings'));
   if (settings.secret && settings.secret.length < 32) problems.push('settings/secret: must be at least 32 characters');
+  if (settings.knowledgeLlmUrl && !/^https?:\/\//.test(settings.knowledgeLlmUrl)) problems.push('settings/knowledgeLlmUrl: must be an http(s) URL');
+  if (settings.knowledgeLlmUrl && !settings.knowledgeLlmModel) problems.push('settings/knowledgeLlmModel: is required with knowledgeLlmUrl');
 
   const apps = file?.apps ?? [];
   const channels = file?.channels ?? [];
