@@ -3,7 +3,7 @@ import type { NewEntry } from '../model.js';
 import type { BotEngine, BotStream, BotTrigger, BotTurnOutput } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { TurnContext } from './service.js';
+import type { TurnContext } from './turn.js';
 
 const BOT_ERROR_TEXT = 'Sorry, something went wrong on my side. Please try again.';
 
