@@ -120,6 +120,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     log: log.child({ protocol: 'aisera' }),
     idle: aiseraIdle,
     hasSurvey: (botId) => bots.hasFlow(botId, SURVEY_FLOW),
+    desk,
+    agentAccount: (id) => engines.desk.agent(id),
     settings: { idleTimeoutMs: s.aiseraIdleTimeoutSec * 1000, maxAuthFailures: s.aiseraMaxAuthFailures },
   };
   const aisera = new AiseraHandler(aiseraRuntime);
@@ -223,6 +225,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     draining = true;
     clearInterval(watch);
     clearInterval(sweep);
+    aisera.stop();
     if (heal) clearInterval(heal);
     sockets.drain();
     log.info('server.draining');
