@@ -25,6 +25,11 @@ export interface ConversationDeps {
   readonly log: Logger;
   /** The live-agent desk's index, kept in line with every handoff change (absent: no desk, e.g. unit tests). */
   readonly desk?: DeskStore;
+  /**
+   * Told of every commit on this node, after it is stored (e.g. the contact-centre connector webhook). Must
+   * return at once and never throw: it is called inside the conversation's turn.
+   */
+  readonly committed?: (conversation: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined) => void;
   /** Where session idle timers live; default: this process (`SessionTimers`). A cluster shares them. */
   readonly idleTimers?: IdleTimersFactory;
 }
@@ -382,8 +387,13 @@ export class ConversationService {
     throw new CoreError('INTERNAL', 'unexpected duplicate');
   }
 
-  /** Keep the desk's index in line when a commit moved a handoff. */
+  /** Tell the observer of commits, and keep the desk's index in line when a commit moved a handoff. */
   private indexed(conv: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> | undefined {
+    try {
+      this.deps.committed?.(conv, entries, state);
+    } catch (err) {
+      this.deps.log.warn({ err, conversation: conv.id }, 'conversation.observer_failed');
+    }
     return this.deps.desk ? syncIndex(this.deps.desk, conv, entries, state) : undefined;
   }
 

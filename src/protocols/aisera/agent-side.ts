@@ -73,8 +73,7 @@ export class AgentSide {
       case 'LiveAgentPickUp': {
         const picked = await this.deps.desk.pickUp(agent, handoffId, account?.capacity);
         const transcript = transcriptOf(picked.transcript);
-        // Follow from the transcript's end: what the user says from now on reaches the agent once.
-        if (link) await this.follow(link, picked.record, to, picked.transcript.at(-1)?.seq ?? picked.headSeq);
+        if (link) await this.follow(link, picked.record, to, await this.pickedAt(picked.record, agent.id, picked.transcript.at(-1)?.seq ?? 0));
         const initMsg = initMsgOf(picked.handoff.reason, transcript);
         return ack(
           { handoffId, state: 'connected', queue: { id: picked.handoff.queue }, agent: wireAgent(agent), ...(picked.handoff.reason !== undefined ? { reason: picked.handoff.reason } : {}), ...(picked.handoff.note !== undefined ? { note: picked.handoff.note } : {}) },
@@ -142,6 +141,17 @@ export class AgentSide {
     const key = `handoff:${handoffId}`;
     link.subscriptions.get(key)?.();
     link.subscriptions.delete(key);
+  }
+
+  /**
+   * Where an agent's following of a conversation it just picked up starts: at its own `agent_session_start`
+   * (what came before — an earlier agent's exit — is not the agent's), or at the transcript's end if that is
+   * later (the transcript, read after the pick-up, already holds those messages).
+   */
+  private async pickedAt(r: HandoffRecord, agentId: string, transcriptEnd: number): Promise<number> {
+    const tail = await this.deps.store.readSince(r.conversation.id, transcriptEnd, 200);
+    const start = tail.find((e) => e.body.kind === 'event' && e.body.name === 'agent_session_start' && e.body.detail?.handoff?.id === r.handoffId && e.body.detail.handoff.agent?.id === agentId);
+    return start ? start.seq : transcriptEnd;
   }
 
   private async head(r: HandoffRecord): Promise<number> {

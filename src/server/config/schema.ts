@@ -47,6 +47,8 @@ export const SettingsSchema = Type.Object(
     handoffUserIdleSec: setting(Type.Integer({ minimum: 0, default: 1800 }), 'COLLOQUY_HANDOFF_USER_IDLE', 'Live-agent handoff: an agent chat ends after this many seconds without a word from the user (`userIdle`). 0: never.'),
     handoffAgentIdleSec: setting(Type.Integer({ minimum: 0, default: 0 }), 'COLLOQUY_HANDOFF_AGENT_IDLE', 'Live-agent handoff: an agent chat ends after this many seconds without a word from the agent (`agentIdle`). 0: never.'),
     handoffUpdateEverySec: setting(Type.Integer({ minimum: 1, default: 10 }), 'COLLOQUY_HANDOFF_UPDATE_EVERY', 'Live-agent handoff: a waiting user is told a new queue position and estimated wait at most this often, in seconds.'),
+    handoffWebhookUrl: setting(Type.String({ default: '' }), 'COLLOQUY_HANDOFF_WEBHOOK_URL', 'Live-agent handoff: an external contact centre\'s URL that hears of handoffs (queued, transferred, picked up, user messages, ended) as signed JSON POSTs (docs/live-agent.md). Empty: off.'),
+    handoffWebhookSecret: setting(Type.String({ default: '' }), 'COLLOQUY_HANDOFF_WEBHOOK_SECRET', 'Live-agent handoff: the key of the webhook\'s HMAC-SHA256 signature (`X-Colloquy-Signature`); 16+ characters, required with `handoffWebhookUrl`.'),
     agentTokenTtlSec: setting(Type.Integer({ minimum: 60, maximum: 7 * 86_400, default: 8 * 3600 }), 'COLLOQUY_AGENT_TOKEN_TTL', 'Agent console: lifetime of the token an agent gets by signing in, in seconds.'),
     shutdownGraceMs: setting(Type.Integer({ minimum: 0, default: 10_000 }), 'COLLOQUY_SHUTDOWN_GRACE_MS', 'On SIGTERM/SIGINT: how long in-flight turns may finish before connections are closed with 1001.'),
   },
