@@ -11,7 +11,7 @@ import type { Logger } from '../core/ports/logger.js';
  *
  * Delivery: at least once while the node that committed the entry runs (a receiver dedupes by `id`, also the
  * `Idempotency-Key` header); events still queued or being retried when that node stops are lost, so across
- * node failures it is at most once. docs/live-agent.md says how to check the signature.
+ * node failures it is at most once. docs/protocols/aisera.md §4.5 says how to check the signature.
  */
 export interface HandoffWebhookOptions {
   readonly url: string;

@@ -1,7 +1,7 @@
 import type { ConversationRef, ConversationState, Entry, HandoffEndReason } from '../model.js';
 
 /**
- * What an external contact centre hears of handoffs (the outbound connector webhook, docs/live-agent.md),
+ * What an external contact centre hears of handoffs (the outbound connector webhook, docs/protocols/aisera.md §4.5),
  * derived from committed entries: pure. Each event is named by the entry it comes from (`id`), which is
  * the receiver's idempotency key.
  */

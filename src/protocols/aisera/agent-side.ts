@@ -12,7 +12,7 @@ import { directFrame, type Frame } from './encode.js';
 import { AgentFrames, initMsgOf, transcriptOf, wireAgent, type AgentFrame, type HandoffSummary, type LiveAgentInfo } from './liveagent.js';
 
 /**
- * The agent side of the Aisera channel (docs/protocols/aisera.md §3.6): requests of an agent principal (an
+ * The agent side of the Aisera channel (docs/protocols/aisera.md §4.5): requests of an agent principal (an
  * agent token, over WS, Socket.IO, REST or `POST /api/liveagent/events`) go to the live-agent desk. A socket
  * of an agent also hears of new handoffs of its channel's bot, and follows the conversations it picked up.
  */

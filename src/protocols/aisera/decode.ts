@@ -40,7 +40,7 @@ export interface Capabilities {
   readonly isPopupSupported?: boolean;
 }
 
-/** The agent-side fields of a request (§3.6), as sent. */
+/** The agent-side fields of a request (docs/protocols/aisera.md §4.5), as sent. */
 export interface AgentFields {
   readonly handoffId?: string;
   readonly agent?: { readonly id: string; readonly name?: string };

@@ -77,7 +77,7 @@ export interface Frame {
   warnings?: string[];
   history?: HistoryItem[];
   historyComplete?: boolean;
-  /** The live-agent family (§3.6): the handoff the frame is about. */
+  /** The live-agent family (docs/protocols/aisera.md §4.5): the handoff the frame is about. */
   liveAgent?: LiveAgentInfo;
   /** An agent's pick-up reply: the conversation so far, and what the agent reads first. */
   transcript?: TranscriptItem[];

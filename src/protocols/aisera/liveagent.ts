@@ -3,7 +3,7 @@ import type { HandoffRecord } from '../../core/ports/desk-store.js';
 import { answersOf, type Answer } from './answers.js';
 
 /**
- * The live-agent family of the Aisera wire (docs/protocols/aisera.md §3.6), pure: what a handoff event means
+ * The live-agent family of the Aisera wire (docs/protocols/aisera.md §4.5), pure: what a handoff event means
  * to the user's frames (`LiveAgentWaiting` … `LiveAgentExited`), and the frames an agent principal gets — new
  * handoffs as `LiveAgentWaiting`, the user's messages as `LiveAgent` `from:"user"`, the end as `LiveAgentExited`.
  */
@@ -28,7 +28,7 @@ export type LiveAgentMode = 'LiveAgent' | 'LiveAgentWaiting' | 'LiveAgentWaiting
 
 /**
  * Why a handoff ended, as the wire says it. `sessionEnded` (the user reset, logged out or timed the session
- * out) is told as `userExit`, as the connector is told (§3.5); the other reasons are Aisera's own.
+ * out) is told as `userExit`, as the connector is told (the reference, §3.5); the other reasons are Aisera's own.
  */
 export const wireReason = (r: HandoffEndReason | undefined): string => (r === undefined || r === 'sessionEnded' ? 'userExit' : r);
 
