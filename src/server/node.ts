@@ -33,6 +33,7 @@ import { openKnowledge, type OpenedKnowledge } from './knowledge.js';
 import { createEngines, redactUrl } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
 import { createLogger } from './logger.js';
+import { HandoffWebhook } from '../webhooks/handoff-connector.js';
 import { serverSecret } from './secret.js';
 
 export interface NodeOptions {
@@ -55,6 +56,7 @@ export interface ColloquyNode {
 /** The composition root: build every component from the configuration and start serving. */
 export async function startNode(config: Config, options: NodeOptions = {}): Promise<ColloquyNode> {
   const s = config.settings;
+  if (s.handoffWebhookUrl && s.handoffWebhookSecret.length < 16) throw new Error('handoffWebhookUrl needs a handoffWebhookSecret of 16 or more characters (COLLOQUY_HANDOFF_WEBHOOK_SECRET)');
   const log = options.log ?? createLogger(s.logLevel);
   const clock = options.clock ?? systemClock;
   const nodeId = `n-${newSecret(6)}`;
@@ -73,10 +75,14 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
   const { store, tenancy, bus, sequencer, ephemeral } = engines;
   const directory = new ConfiguredDirectory(config.bots, config.apps, tenancy, config.channels);
   const hub = new Hub(nodeId, store, bus, log);
+  // The contact-centre connector webhook: handoff events of the commits made on this node.
+  const webhook = s.handoffWebhookUrl
+    ? new HandoffWebhook({ url: s.handoffWebhookUrl, secret: s.handoffWebhookSecret, log: log.child({ room: 'webhook' }) })
+    : undefined;
   // Aisera conversations end after their channel's idle timeout (learned when a request names the channel).
   const aiseraIdle = new IdleByConversation();
   const conversations = new ConversationService(
-    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, desk: engines.desk, ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
+    { store, sequencer, hub, botFor: (botId) => bots.botFor(botId), clock, log, desk: engines.desk, ...(webhook ? { committed: webhook.committed } : {}), ...(engines.idleTimers ? { idleTimers: engines.idleTimers } : {}) },
     { idleTimeoutMs: s.sessionIdleTimeoutSec * 1000, idleTimeoutFor: (conv) => aiseraIdle.get(conv.id) },
   );
   // The live-agent desk: agents act on handed-off conversations; every node sweeps for timeouts and queue places.
@@ -127,6 +133,8 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     log: log.child({ protocol: 'aisera' }),
     idle: aiseraIdle,
     hasSurvey: (botId) => bots.hasFlow(botId, SURVEY_FLOW),
+    desk,
+    agentAccount: (id) => engines.desk.agent(id),
     settings: { idleTimeoutMs: s.aiseraIdleTimeoutSec * 1000, maxAuthFailures: s.aiseraMaxAuthFailures },
   };
   const aisera = new AiseraHandler(aiseraRuntime);
@@ -230,6 +238,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     draining = true;
     clearInterval(watch);
     clearInterval(sweep);
+    aisera.stop();
     if (heal) clearInterval(heal);
     sockets.drain();
     log.info('server.draining');
@@ -248,6 +257,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     await Promise.all([socketIo.closeAll(Math.min(2000, s.shutdownGraceMs)), sockets.closeAll(Math.min(2000, s.shutdownGraceMs))]);
     await turnsDone();
     conversations.stop();
+    await webhook?.close();
     await app.close();
     await engines.close();
     await helpdesk.close();

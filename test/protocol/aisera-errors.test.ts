@@ -78,9 +78,9 @@ describe('the reference\'s negative vectors (raw WebSocket)', () => {
     expect(errorOf(f)).toMatchObject({ code: 403, errorCode: 'FORBIDDEN_REQUEST_TYPE' });
   });
 
-  test('an agent token may send agent-side types only (no handoff exists yet: 404)', async () => {
+  test('an agent token may send agent-side requests only (an unknown handoff: 404)', async () => {
     const agent = await userToken(server.url, DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, 'agent-7', { scope: 'agent' });
-    const pick = await only(c, request({ token: agent, userId: 'agent-7', channelId: DEMO_CHANNEL_ID }, { type: 'LiveAgentPickUp' }));
+    const pick = await only(c, request({ token: agent, userId: 'agent-7', channelId: DEMO_CHANNEL_ID }, { type: 'LiveAgentPickUp', handoffId: 'h-no-such-handoff' }));
     expect(errorOf(pick)).toMatchObject({ code: 404, errorCode: 'HANDOFF_NOT_FOUND' });
     const chat = await only(c, request({ token: agent, userId: 'agent-7', channelId: DEMO_CHANNEL_ID }, { text: 'hello' }));
     expect(errorOf(chat)).toMatchObject({ code: 403, errorCode: 'FORBIDDEN_REQUEST_TYPE' });

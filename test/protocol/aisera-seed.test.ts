@@ -65,7 +65,7 @@ describe.each(Object.keys(transports))('the seed over %s', (transport) => {
   });
   afterAll(() => conn.close());
 
-  test('Basic Request: "Contact live agent" — the envelope echoed, the hand-off announced', async () => {
+  test('Basic Request: "Contact live agent" — the envelope echoed, the user waits for an agent', async () => {
     const frames = await conn.ask(seedText('basic', fill));
     const f = final(frames);
     expect(f).toMatchObject({ reqId: '1', userId: fill.userId, channelId: DEMO_CHANNEL_ID, from: 'bot', session: { state: 'active' } });
@@ -74,7 +74,11 @@ describe.each(Object.keys(transports))('the seed over %s', (transport) => {
     expect(f['seq']).toBeGreaterThan(0);
     expect(f['timestamp']).toMatch(ISO);
     expect(texts(frames)).toEqual(['I am handing you over to a human agent.']);
-    expect(frames.find((x) => x['modeType'] === 'StatusUpdate')?.['status']).toEqual({ code: 'HandoffRequested' });
+    // The hand-off: the bot's text in a LiveAgentWaiting frame; the user waits for an agent.
+    expect(f).toMatchObject({ modeType: 'LiveAgentWaiting', liveAgent: { handoffId: expect.stringMatching(/^h-/), state: 'waiting' } });
+    // Leaving the queue: the bot answers the rest of the seed.
+    const left = await conn.ask(request(fill, { text: 'exit' }, 'leave-queue'));
+    expect(left[0]).toMatchObject({ reqId: 'leave-queue', modeType: 'LiveAgentExited', liveAgent: { state: 'ended', reason: 'userExit' } });
   });
 
   test('Interactive Request: the option we issued is clicked with its followUpId', async () => {
@@ -126,7 +130,7 @@ describe.each(Object.keys(transports))('the seed over %s', (transport) => {
     expect(f).toMatchObject({ reqId: 'REQ123', answers: [], historyComplete: true, session: { state: 'active' } });
     const history = f['history'] as Frame[];
     const userTexts = history.filter((h) => h['role'] === 'user').map((h) => h['text']);
-    expect(userTexts).toEqual(['Contact live agent', 'how do i reset my vpn', 'This is what I was looking for', 'test form', 'Submitted the form', 'test sessionVars']);
+    expect(userTexts).toEqual(['Contact live agent', 'exit', 'how do i reset my vpn', 'This is what I was looking for', 'test form', 'Submitted the form', 'test sessionVars']);
     expect(history.at(-1)).toMatchObject({ role: 'bot', answers: [{ type: 'text', text: 'myVar is someValue.' }] });
     for (let i = 1; i < history.length; i++) expect(history[i]!['seq']).toBeGreaterThan(history[i - 1]!['seq']);
   });

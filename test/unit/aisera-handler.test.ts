@@ -9,7 +9,9 @@ import { ConversationService } from '../../src/core/conversation/service.js';
 import { Hub } from '../../src/core/fanout/hub.js';
 import { conversationIdFor, userIdFor } from '../../src/core/ids.js';
 import type { ConversationRef } from '../../src/core/model.js';
+import { HandoffDesk } from '../../src/core/handoff/desk.js';
 import { MemoryBus } from '../../src/core/memory/bus.js';
+import { MemoryDeskStore } from '../../src/core/memory/desk-store.js';
 import { ManualClock } from '../../src/core/memory/clock.js';
 import { MemoryEphemeralStore } from '../../src/core/memory/ephemeral.js';
 import { MemoryRateLimiter } from '../../src/core/memory/rate-limiter.js';
@@ -50,6 +52,8 @@ function setup() {
     idle: new IdleByConversation(),
     settings: { idleTimeoutMs: 300_000, maxAuthFailures: 3 },
     hasSurvey: () => false,
+    desk: new HandoffDesk({ service: conversations, store, desk: new MemoryDeskStore(), clock, log: silentLogger }),
+    agentAccount: async () => null,
   });
   return { handler, hub, store, hold, conversations };
 }

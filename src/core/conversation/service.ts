@@ -369,8 +369,13 @@ export class ConversationService {
     throw new CoreError('INTERNAL', 'unexpected duplicate');
   }
 
-  /** Keep the desk's index in line when a commit moved a handoff. */
+  /** Tell the observer of commits, and keep the desk's index in line when a commit moved a handoff. */
   private indexed(conv: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> | undefined {
+    try {
+      this.deps.committed?.(conv, entries, state);
+    } catch (err) {
+      this.deps.log.warn({ err, conversation: conv.id }, 'conversation.observer_failed');
+    }
     return this.deps.desk ? syncIndex(this.deps.desk, conv, entries, state) : undefined;
   }
 

@@ -1,4 +1,4 @@
-import type { ClientContext, ConversationRef, ConversationState, NewEntry } from '../model.js';
+import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry } from '../model.js';
 import type { BotEngine, BotTrigger } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeskStore } from '../ports/desk-store.js';
@@ -20,6 +20,11 @@ export interface ConversationDeps {
   readonly log: Logger;
   /** The live-agent desk's index, kept in line with every handoff change (absent: no desk, e.g. unit tests). */
   readonly desk?: DeskStore;
+  /**
+   * Told of every commit on this node, after it is stored (e.g. the contact-centre connector webhook). Must
+   * return at once and never throw: it is called inside the conversation's turn.
+   */
+  readonly committed?: (conversation: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined) => void;
   /** Where session idle timers live; default: this process (`SessionTimers`). A cluster shares them. */
   readonly idleTimers?: IdleTimersFactory;
 }

@@ -4,7 +4,9 @@ import type { ConnectionHandler, Link } from '../../core/ports/link.js';
 import type { Capabilities } from './decode.js';
 import type { Frame, FrameView } from './encode.js';
 import type { ReqId } from './schema.js';
+import type { AgentLink } from './agent-side.js';
 import { Binding, type AiseraClient, type AiseraHandler, type AiseraRuntime } from './handler.js';
+import { seenOf } from './liveagent.js';
 import { TokenCache } from './tokens.js';
 
 /** Conversations one socket follows at most (a server-to-server socket may speak for many users). */
@@ -22,6 +24,7 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
   private readonly declared = new Map<string, Capabilities>();
   /** Warnings of requests under way, by reqId, for their final frame. */
   private readonly warnings = new Map<ReqId, readonly string[]>();
+  readonly agentLink: AgentLink;
   private queue: Promise<void> = Promise.resolve();
   private authFailures = 0;
   private closed_ = false;
@@ -33,6 +36,7 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
     readonly origin: string | undefined,
   ) {
     this.deviceId = `d-aisera-${link.id}`;
+    this.agentLink = { id: `agent:${link.id}`, send: (f) => this.link.open && this.link.send(JSON.stringify(f)), subscriptions: new Map() };
   }
 
   receive(text: string): void {
@@ -53,6 +57,8 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
     this.closed_ = true;
     for (const b of this.bindings.values()) this.rt.hub.detach(b);
     this.bindings.clear();
+    for (const stop of this.agentLink.subscriptions.values()) stop();
+    this.agentLink.subscriptions.clear();
   }
 
   async follow(conv: ConversationRef, view: FrameView, only?: { readonly streamInProgress: true }): Promise<void> {
@@ -63,9 +69,15 @@ export class AiseraConnection implements ConnectionHandler, AiseraClient {
     if (only?.streamInProgress && !snap.value.stream) return;
     const head = snap.value.stream?.afterSeq ?? snap.headSeq;
     if (this.bindings.has(conv.id) || this.closed_) return;
-    const binding = new Binding(`${this.link.id}:${conv.id}`, conv.id, view, (frames) => {
-      for (const f of frames) this.link.send(this.warnings.size > 0 ? this.withWarnings(f) : f);
-    });
+    const binding = new Binding(
+      `${this.link.id}:${conv.id}`,
+      conv.id,
+      view,
+      (frames) => {
+        for (const f of frames) this.link.send(this.warnings.size > 0 ? this.withWarnings(f) : f);
+      },
+      seenOf(snap.value.handoff),
+    );
     this.bindings.set(conv.id, binding);
     this.rt.hub.attach(binding, head);
     if (this.bindings.size > MAX_BINDINGS) {

@@ -41,6 +41,16 @@ export interface Capabilities {
   readonly isStreamingSupported?: boolean;
 }
 
+/** The agent-side fields of a request (docs/protocols/aisera.md §4.5), as sent. */
+export interface AgentFields {
+  readonly handoffId?: string;
+  readonly agent?: { readonly id: string; readonly name?: string };
+  readonly target?: { readonly queueId?: string; readonly agentId?: string };
+  readonly note?: string;
+  readonly reason?: string;
+  readonly typing?: boolean;
+}
+
 export interface AiseraRequest {
   readonly token: string;
   readonly userId: string;
@@ -53,6 +63,8 @@ export interface AiseraRequest {
   readonly sessionVars: Readonly<Record<string, SessionValue>>;
   readonly userFullName?: string;
   readonly capabilities?: Capabilities;
+  /** Agent side: what the request names (only agent principals' requests read it). */
+  readonly live: AgentFields;
   readonly warnings: readonly string[];
 }
 
@@ -173,6 +185,14 @@ export function decodeRequest(raw: unknown): AiseraRequest | Rejection {
     text,
     sessionVars,
     ...(d.userFullName !== undefined ? { userFullName: d.userFullName } : {}),
+    live: {
+      ...(d.handoffId !== undefined ? { handoffId: d.handoffId } : {}),
+      ...(d.agent !== undefined ? { agent: { id: d.agent.id, ...(d.agent.name !== undefined ? { name: d.agent.name } : {}) } } : {}),
+      ...(d.target !== undefined ? { target: d.target } : {}),
+      ...(d.note !== undefined ? { note: d.note } : {}),
+      ...(d.reason !== undefined ? { reason: d.reason } : {}),
+      ...(d.typing !== undefined ? { typing: d.typing } : {}),
+    },
     ...(caps ? { capabilities: { ...(caps.isFormSupported !== undefined ? { isFormSupported: caps.isFormSupported } : {}), ...(caps.isPopupSupported !== undefined ? { isPopupSupported: caps.isPopupSupported } : {}), ...(caps.isStreamingSupported !== undefined ? { isStreamingSupported: caps.isStreamingSupported } : {}) } } : {}),
     warnings,
   };

@@ -2,6 +2,7 @@ import type { CoreError } from '../../core/errors.js';
 import type { Entry, SessionEndReason } from '../../core/model.js';
 import { answersOf, type Answer } from './answers.js';
 import type { FieldProblem } from './decode.js';
+import { userMessageAck, userSideEvent, type HandoffSeen, type HandoffSummary, type LiveAgentInfo, type TranscriptItem } from './liveagent.js';
 import type { ReqId } from './schema.js';
 
 /**
@@ -17,13 +18,13 @@ export type ModeType =
   | 'FlowStarted'
   | 'FlowCompleted'
   | 'StatusUpdate'
-  // Reserved for the issues that add them (the codec passes them through unchanged).
   | 'LiveAgent'
   | 'LiveAgentWaiting'
   | 'LiveAgentJoined'
   | 'LiveAgentExited'
   | 'LiveAgentWaitingUpdate'
   | 'LiveAgentTyping'
+  // Reserved for the issues that add them (the codec passes them through unchanged).
   | 'StreamingInProgress'
   | 'StreamingCompleted'
   | 'Campaign'
@@ -83,10 +84,18 @@ export interface Frame {
   warnings?: string[];
   history?: HistoryItem[];
   historyComplete?: boolean;
+  /** The live-agent family (docs/protocols/aisera.md §4.5): the handoff the frame is about. */
+  liveAgent?: LiveAgentInfo;
+  /** An agent's pick-up reply: the conversation so far, and what the agent reads first. */
+  transcript?: TranscriptItem[];
+  initMsg?: string;
+  /** Agent side: the end user of the handoff (Colloquy's id of them). */
+  user?: { id: string };
+  /** Agent side: the open handoffs an agent's desk request lists. */
+  handoffs?: HandoffSummary[];
   // Room for the issues that add them (docs/protocols/aisera.md §7); nothing sets these yet.
   /** A frame delivered after the request's synchronous `final` one (an async flow's result). */
   async?: boolean;
-  liveAgent?: { handoffId: string; state?: 'waiting' | 'connected' | 'ended'; agent?: { id: string; name?: string }; typing?: boolean; reason?: string; delivered?: boolean; queued?: boolean };
   stream?: { id: string; index?: number; delta?: string; chunkCount?: number; finishReason?: 'stop' | 'length' | 'aborted' | 'error' };
   campaign?: { id: string; runId?: string; name?: string; type: 'Message' | 'Survey'; privacy: 'Anonymous' | 'Public' };
   approval?: { id: string; title: string; expiresAt?: string; details?: { label: string; value: string }[] };
@@ -199,7 +208,11 @@ export class FrameAssembler {
   private inSurvey = false;
   private readonly out: Frame[] = [];
 
-  constructor(private view: FrameView) {}
+  /** `handoff`: the conversation's handoff when the client started following (later ones come as events). */
+  constructor(
+    private view: FrameView,
+    private handoff?: HandoffSeen,
+  ) {}
 
   /** The client declared other capabilities (streaming) since. */
   setView(view: FrameView): void {
@@ -209,8 +222,19 @@ export class FrameAssembler {
   push(entry: Entry): void {
     const reqId = entry.request?.id ?? null;
     const body = entry.body;
+    let closes = false;
     if (body.kind === 'user_message') {
       this.flushCurrent();
+      // A message to humans is acked on its own: LiveAgent delivered (an agent owns it) or LiveAgentWaiting queued.
+      const ack = body.routed !== undefined && entry.request?.last ? userMessageAck(body.routed, this.handoff) : undefined;
+      if (ack) Object.assign(this.frame(entry, reqId, ack.modeType), { from: 'system', liveAgent: ack.liveAgent });
+    } else if (body.kind === 'bot_message' && entry.from.role === 'agent') {
+      // An agent's message: a LiveAgent frame of its own.
+      this.flushCurrent();
+      const f = this.frame(entry, reqId, 'LiveAgent');
+      f.answers.push(...answersOf(entry.id, body.content));
+      const agent = this.handoff?.agent;
+      f.liveAgent = { handoffId: this.handoff?.id ?? '', state: 'connected', agent: { id: entry.from.id, ...(agent?.id === entry.from.id ? { name: agent.name } : {}), avatarUrl: null } };
     } else if (body.kind === 'bot_message') {
       this.frame(entry, reqId, undefined).answers.push(...answersOf(entry.id, body.content, this.inSurvey));
     } else {
@@ -271,8 +295,22 @@ export class FrameAssembler {
           break;
         }
         case 'handoff_requested':
-          this.frame(entry, reqId, 'StatusUpdate').status = { code: 'HandoffRequested', ...(detail?.handoff?.queue ? { text: detail.handoff.queue } : {}) };
+          // The bot's ask: the `handoff_queued` right after it makes this request's frame a LiveAgentWaiting.
           break;
+        case 'handoff_queued':
+        case 'handoff_waiting':
+        case 'agent_session_start':
+        case 'agent_typing':
+        case 'agent_session_end': {
+          const ev = userSideEvent(body.name, detail?.handoff, this.handoff);
+          if (!ev) break;
+          this.handoff = ev.seen;
+          // The first wait joins the frame of the bot's "connecting you" text (same request); the rest are frames of their own.
+          if (body.name !== 'handoff_queued') this.flushCurrent();
+          this.frame(entry, reqId, ev.modeType).liveAgent = ev.liveAgent;
+          closes = ev.closes;
+          break;
+        }
         case 'session_end': {
           const reason = body.reason ?? 'closed';
           if (reason === 'reset') {
@@ -297,7 +335,7 @@ export class FrameAssembler {
       }
     }
     if (entry.request?.last) this.frame(entry, reqId, undefined).final = true;
-    if (this.current?.final) this.flushCurrent();
+    if (this.current?.final || closes) this.flushCurrent();
   }
 
   /** Frames completed so far (the open one included), serialised; the assembler keeps nothing. */

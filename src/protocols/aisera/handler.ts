@@ -2,6 +2,8 @@ import type { Gate } from '../../auth/gate.js';
 import type { ConversationService, TurnContext } from '../../core/conversation/service.js';
 import { CoreError, toCoreError } from '../../core/errors.js';
 import type { Hub, Subscriber } from '../../core/fanout/hub.js';
+import type { HandoffDesk } from '../../core/handoff/desk.js';
+import type { AgentAccount } from '../../core/ports/desk-store.js';
 import { conversationIdFor, userIdFor } from '../../core/ids.js';
 import type { ChannelCapabilities, ConversationRef, Entry, FormFieldType, SessionValue, UserInput } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
@@ -11,6 +13,9 @@ import type { ConversationStore } from '../../core/ports/store.js';
 import { decodeRequest, isRejection, parseRequest, type AiseraRequest, type Capabilities, type FieldProblem } from './decode.js';
 import { directFrame, errorFrame, FrameAssembler, historyItems, type Frame, type FrameView } from './encode.js';
 import { findChoice, formState, hadUserTurn, sessionEntries, surveyCompleted } from './lookup.js';
+import type { HandoffSeen } from './liveagent.js';
+import { AgentFeed } from './agent-feed.js';
+import { AgentSide, type AgentLink } from './agent-side.js';
 import type { ReqId } from './schema.js';
 import { TokenCache, type AiseraTokens, type Principal } from './tokens.js';
 
@@ -36,6 +41,12 @@ export interface AiseraRuntime {
   };
   /** Does this bot define the end-of-session survey (a flow named {@link SURVEY_FLOW})? */
   readonly hasSurvey: (botId: string) => boolean;
+  /** The live-agent desk agent principals act on. */
+  readonly desk: HandoffDesk;
+  /** An agent's account, if the agent has one (name, capacity). */
+  readonly agentAccount: (agentId: string) => Promise<AgentAccount | null>;
+  /** How often a node with agent sockets reads the desk's index for new handoffs, ms (default 1000). */
+  readonly agentFeedEveryMs?: number;
 }
 
 /** The flow a bot defines to be its end-of-session survey (docs/protocols/aisera.md). */
@@ -59,6 +70,10 @@ export interface AiseraClient {
   capabilities(conversationId: string, declared: Capabilities | undefined): Capabilities;
   /** Notes about an accepted request (ignored fields, the `userid` spelling), for its final frame to this client. */
   warn(reqId: ReqId, warnings: readonly string[]): void;
+  /** A socket: what it offers agent principals (new handoffs, picked-up conversations). REST calls have none. */
+  readonly agentLink?: AgentLink;
+  /** `POST /api/liveagent/events`: only agent principals may call it. */
+  readonly agentOnly?: boolean;
   /** Authentication failed / succeeded (a socket closes after too many failures in a row). */
   authFailed?(): void;
   authSucceeded?(): void;
@@ -97,8 +112,9 @@ export class Binding implements Subscriber {
     readonly conversationId: string,
     view: FrameView,
     private readonly send: (frames: readonly string[]) => void,
+    handoff?: HandoffSeen,
   ) {
-    this.assembler = new FrameAssembler(view);
+    this.assembler = new FrameAssembler(view, handoff);
   }
   setView(view: FrameView): void {
     this.assembler.setView(view);
@@ -129,7 +145,18 @@ export class AiseraHandler {
   /** Channels looked up recently (a request names its channel every time); dropped when tenancy changes. */
   private readonly channels = new Map<string, { readonly record: ChannelRecord; readonly at: number }>();
 
-  constructor(private readonly rt: AiseraRuntime) {}
+  private readonly feed: AgentFeed;
+  private readonly agents: AgentSide;
+
+  constructor(private readonly rt: AiseraRuntime) {
+    this.feed = new AgentFeed({ desk: rt.desk, store: rt.store, clock: rt.clock, log: rt.log }, rt.agentFeedEveryMs);
+    this.agents = new AgentSide({ desk: rt.desk, hub: rt.hub, store: rt.store, clock: rt.clock, feed: this.feed, account: rt.agentAccount });
+  }
+
+  /** Stop telling agents of new handoffs (shutdown). */
+  stop(): void {
+    this.feed.stop();
+  }
 
   /** Tenancy changed (a channel created, changed or deleted): look channels up again. */
   forget(): void {
@@ -180,12 +207,13 @@ export class AiseraHandler {
     }
     const principal = await this.authenticate(req, channel, client);
     client.authSucceeded?.();
-    if (req.kind.type === 'agent') {
-      // The live-agent desk comes with its own issue: no handoff exists yet for an agent to act on.
-      if (principal.kind !== 'agent') throw new Refusal(new CoreError('FORBIDDEN_REQUEST_TYPE'), [{ path: 'data.type', message: 'needs an agent token' }]);
-      throw new Refusal(new CoreError('HANDOFF_NOT_FOUND'), [{ path: 'data.handoffId', message: 'no live-agent handoff is open' }]);
+    if (principal.kind === 'agent') {
+      // The agent side: the live-agent desk (agent-side.ts).
+      return this.agents.handle(req, channel, principal, (f) => client.reply(f), client.agentLink);
     }
-    if (principal.kind === 'agent') throw new Refusal(new CoreError('FORBIDDEN_REQUEST_TYPE'), [{ path: 'token', message: 'an agent token may send agent-side request types only' }]);
+    if (req.kind.type === 'agent' || client.agentOnly) {
+      throw new Refusal(new CoreError('FORBIDDEN_REQUEST_TYPE'), [{ path: req.kind.type === 'agent' ? 'data.type' : 'token', message: 'needs an agent token' }]);
+    }
 
     const internalUser = userIdFor(aiseraIdentity(channel.id, req.userId));
     const conversation: ConversationRef = { id: conversationIdFor(channel.botId, internalUser), botId: channel.botId, userId: internalUser };

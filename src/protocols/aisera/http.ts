@@ -4,6 +4,7 @@ import type { HttpReply, HttpRequest, Route } from '../../core/ports/http.js';
 import type { Capabilities } from './decode.js';
 import { PROTOCOL_VERSION, statusText, type Frame, type FrameView } from './encode.js';
 import { Binding, type AiseraClient, type AiseraHandler, type AiseraRuntime } from './handler.js';
+import { seenOf } from './liveagent.js';
 import { AiseraTokens, CHANNEL_KEY_PREFIX, TokenCache } from './tokens.js';
 
 /** How long a REST call waits for its request's final frame. */
@@ -38,15 +39,22 @@ class RestCall implements AiseraClient {
   constructor(
     private readonly rt: AiseraRuntime,
     readonly origin: string | undefined,
+    readonly agentOnly = false,
   ) {}
 
   async follow(conv: ConversationRef, view: FrameView, only?: { readonly streamInProgress: true }): Promise<void> {
     if (only) return;
-    const head = (await this.rt.store.getState(conv.id)).headSeq;
-    this.binding = new Binding(`rest:${Math.random().toString(36).slice(2)}`, conv.id, view, (frames) => {
-      for (const f of frames) this.take(JSON.parse(f) as Frame);
-    });
-    this.rt.hub.attach(this.binding, head);
+    const snap = await this.rt.store.getState(conv.id);
+    this.binding = new Binding(
+      `rest:${Math.random().toString(36).slice(2)}`,
+      conv.id,
+      view,
+      (frames) => {
+        for (const f of frames) this.take(JSON.parse(f) as Frame);
+      },
+      seenOf(snap.value.handoff),
+    );
+    this.rt.hub.attach(this.binding, snap.headSeq);
   }
 
   reply(frame: Frame): void {
@@ -98,13 +106,15 @@ function reqIdOf(text: string): string | number | null {
 }
 
 /**
- * REST: `POST /api/receive` (the Conversation API: one request, its frames in one reply) and
+ * REST: `POST /api/receive` (the Conversation API: one request, its frames in one reply),
+ * `POST /api/liveagent/events` (the same for live-agent connectors, agent tokens only) and
  * `POST /api/token` (a user or agent token, minted with a channel key).
  */
 export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSec: number): Route[] {
-  const receive: Route = {
+  /** `receive`, or (`agentOnly`) the contact-centre connectors' webhook: the same envelope, agent tokens only. */
+  const receiving = (path: string, agentOnly: boolean): Route => ({
     method: 'POST',
-    path: 'receive',
+    path,
     rawBody: true,
     ownOrigins: true,
     async handle(req) {
@@ -125,7 +135,7 @@ export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSe
         }
       }
       const reqId = reqIdOf(text);
-      const call = new RestCall(rt, header(req, 'origin'));
+      const call = new RestCall(rt, header(req, 'origin'), agentOnly);
       await handler.handle(parsed, call);
       await call.finish(reqId);
       // Only this request's frames (another connection of the user may be talking meanwhile); its warnings on the final one.
@@ -151,7 +161,7 @@ export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSe
         },
       };
     },
-  };
+  });
 
   const token: Route = {
     method: 'POST',
@@ -178,5 +188,5 @@ export function aiseraRoutes(rt: AiseraRuntime, handler: AiseraHandler, maxTtlSe
       return { status: 200, headers: HEADERS, body: { token: minted.token, expiresAt: new Date(minted.expiresAt).toISOString(), channelId, userId, scope } };
     },
   };
-  return [receive, token];
+  return [receiving('receive', false), receiving('liveagent/events', true), token];
 }

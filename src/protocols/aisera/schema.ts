@@ -40,6 +40,13 @@ export const DataSchema = Type.Object({
   ),
   needsSessionHistory: Type.Optional(Type.Boolean()),
   isReset: Type.Optional(Type.Boolean()),
+  // Agent side (docs/protocols/aisera.md §4.5): the handoff a request acts on, the agent, a transfer's target and note, typing.
+  handoffId: Type.Optional(ID(128)),
+  agent: Type.Optional(Type.Object({ id: ID(256), name: Type.Optional(Type.String({ maxLength: 256, pattern: NO_CONTROLS })), avatarUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])) })),
+  target: Type.Optional(Type.Object({ queueId: Type.Optional(ID(128)), agentId: Type.Optional(ID(256)) })),
+  note: Type.Optional(Type.String({ maxLength: 4000, pattern: NO_CONTROLS })),
+  reason: Type.Optional(Type.String({ maxLength: 256, pattern: NO_CONTROLS })),
+  typing: Type.Optional(Type.Boolean()),
 });
 
 export const EnvelopeSchema = Type.Object({
