@@ -3,6 +3,7 @@ import { AccessTokens } from '../../src/auth/access-token.js';
 import { AgentTokens } from '../../src/auth/agent-token.js';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { CoreError } from '../../src/core/errors.js';
+import { ManualClock } from '../../src/core/memory/clock.js';
 import { decodeClientFrame, isRefused } from '../../src/protocols/native/decode.js';
 import { entryView } from '../../src/protocols/native/encode.js';
 import type { Entry } from '../../src/core/model.js';
@@ -29,8 +30,8 @@ describe('agent passwords (scrypt)', () => {
 
 describe('agent tokens', () => {
   test('sub is the agent; expiry honoured; user access tokens and agent tokens never pass for each other', async () => {
-    let now = 1_700_000_000_000;
-    const clock = { now: () => now };
+    const clock = new ManualClock(1_700_000_000_000);
+    const now = clock.now();
     const agents = new AgentTokens(SECRET, 60_000, clock);
     const issued = await agents.issue('dana');
     expect(issued.expiresAt).toBe(now + 60_000);
@@ -40,7 +41,7 @@ describe('agent tokens', () => {
     const user = await users.issue({ userId: 'u-1', botId: 'st-1', clientId: 'cs-1', deviceId: 'd-1', identity: 'a@b' });
     await expect(agents.verify(user.token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(new AgentTokens('y'.repeat(40), 60_000, clock).verify(issued.token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    now += 61_000;
+    clock.advance(61_000);
     await expect(agents.verify(issued.token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
   });
 });
