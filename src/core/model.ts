@@ -206,6 +206,8 @@ export interface HandoffDetail {
   readonly typing?: boolean;
   /** A transfer's note for the next agent. */
   readonly note?: string;
+  /** `handoff_queued` after a transfer (not the first wait). */
+  readonly transferred?: true;
   readonly ended?: HandoffEndReason;
 }
 

@@ -180,7 +180,7 @@ describe('refusing an invalid bot', () => {
     await ensureBuilt();
     const ok = await cli(['validate', HELPDESK_BOT_DIR], tmpdir());
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/: OK \(13 flows, 8 intents, \d+ examples, \d+ nodes\)/);
+    expect(ok.stdout).toMatch(/: OK \(14 flows, 8 intents, \d+ examples, \d+ nodes\)/);
     const bad = await cli(['validate', invalid], tmpdir());
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/1 problem\(s\)\n {2}.*bot\.yaml:2:11: no flow "nowhere"/);

@@ -234,9 +234,32 @@ describe('navigation and interruptions', () => {
     const t = await helpdesk();
     await t.user('request hardware');
     await t.user('I want to talk to a real person');
-    t.expect(/handing you over to a human agent/);
+    t.expect(/connecting you with a human agent/);
     expect(t.last.events.map((e) => e.name)).toEqual(['flow_completed', 'handoff_requested', 'handoff_queued']);
     expect(t.last.events[1]!.detail).toEqual({ handoff: { queue: 'it-support', reason: 'user asked for a human' } });
     expect((await t.dialog()) as { stack: unknown[] }).toMatchObject({ stack: [] });
+  });
+
+  test('nobody from IT support comes within 5 minutes: the bot says so and offers a ticket', async () => {
+    const t = await helpdesk();
+    await t.user('talk to an agent');
+    await t.user('hello? anyone?');
+    expect(t.texts).toEqual([]);
+    await t.wait(5 * 60_000);
+    expect(t.last.events.map((e) => e.name)).toContain('agent_session_end');
+    t.expect(/no agent is free right now/);
+    t.expect(/open a support ticket instead/);
+    await t.user('yes');
+    t.expect(/what is wrong/);
+  });
+
+  test('an agent completes the chat: the bot is back', async () => {
+    const t = await helpdesk();
+    await t.user('talk to an agent');
+    const [waiting] = await t.desk.open();
+    await t.desk.pickUp({ id: 'ag-dana', name: 'Dana' }, waiting!.handoffId);
+    await t.desk.complete({ id: 'ag-dana', name: 'Dana' }, waiting!.handoffId);
+    await t.user('reset my password');
+    t.expect(/Which account/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { CoreError } from '../../src/core/errors.js';
-import type { Content, Entry, EntryBody } from '../../src/core/model.js';
+import type { Content, Entry, EntryBody, EventName, HandoffDetail } from '../../src/core/model.js';
 import { ackFrame, botActiveFrame, encodeEntry, errorFrame, pongFrame, type KoreView } from '../../src/protocols/kore/encode.js';
 
 const AT = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -26,6 +26,7 @@ const bot = (content: Content, extra: Partial<Entry> = {}) => entry({ kind: 'bot
 const frame = (e: Entry, v: KoreView = view): Record<string, any> => {
   const text = encodeEntry(e, v);
   if (text === null) throw new Error('expected a frame for this device');
+  if (typeof text !== 'string') throw new Error('expected one frame');
   return JSON.parse(text);
 };
 
@@ -246,5 +247,40 @@ describe('control frames', () => {
       replyto: 4,
       error: { code: 'RATE_LIMITED', msg: 'Too many messages; wait before sending more.', retryable: true, retryAfterMs: 1500 },
     });
+  });
+});
+
+describe('live-agent handoff on the Kore wire', () => {
+  const agent = { id: 'ag-dana', name: 'Dana' };
+  const event = (name: EventName, handoff: HandoffDetail) => entry({ kind: 'event', name, detail: { handoff } });
+
+  test("an agent's message is a `live_agent` template bubble the SDK draws as the agent's", () => {
+    const f = frame(bot({ type: 'text', text: 'Hi, Dana here.' }, { from: { role: 'agent', id: 'ag-dana' } }));
+    expect(f).toMatchObject({ type: 'bot_response', from: 'bot' });
+    const { component, body } = sdkUnwrap(f);
+    expect(component).toEqual({ type: 'template', payload: { template_type: 'live_agent', text: 'Hi, Dana here.' } });
+    expect(body).toBe('Hi, Dana here.');
+  });
+
+  test('an agent joining: the seed event agent_session_start, then a bubble that says who joined', () => {
+    const frames = encodeEntry(event('agent_session_start', { id: 'h-1', queue: 'it', agent }), view);
+    expect(Array.isArray(frames)).toBe(true);
+    const [ev, said] = (frames as readonly string[]).map((t) => JSON.parse(t));
+    expect(ev).toMatchObject({ type: 'agent_session_start', from: 'bot', agentInfo: agent });
+    expect(sdkUnwrap(said!).component.payload).toEqual({ template_type: 'live_agent', text: 'Dana joined the chat.' });
+  });
+
+  test('the end of an agent chat is the seed event agent_session_end; typing and the first queueing send nothing', () => {
+    expect(frame(event('agent_session_end', { id: 'h-1', agent, ended: 'agentCompleted' }))).toMatchObject({ type: 'agent_session_end', agentInfo: agent });
+    expect(encodeEntry(event('agent_typing', { id: 'h-1', agent, typing: true }), view)).toBeNull();
+    expect(encodeEntry(event('handoff_queued', { id: 'h-1', queue: 'it' }), view)).toBeNull();
+  });
+
+  test('queue position and transfers are said in bot bubbles (the SDK shows no events)', () => {
+    expect(sdkUnwrap(frame(event('handoff_waiting', { id: 'h-1', position: 3, etaSec: 150 }))).body).toBe('You are number 3 in line. Estimated wait: about 3 minutes.');
+    expect(sdkUnwrap(frame(event('handoff_waiting', { id: 'h-1', position: 1, etaSec: 40 }))).body).toBe('You are next in line. Estimated wait: about 1 minute.');
+    expect(sdkUnwrap(frame(event('handoff_queued', { id: 'h-1', queue: 'it', agent: { id: 'ag-sam', name: 'Sam' }, transferred: true }))).body).toBe(
+      "Please wait, I'm transferring you to Sam.",
+    );
   });
 });

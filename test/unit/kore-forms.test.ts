@@ -49,7 +49,7 @@ describe('encoding a form', () => {
   });
 
   test('as a bot_response the SDK unwraps to the template; history carries it as JSON text', () => {
-    const f = JSON.parse(encodeEntry(entry({ kind: 'bot_message', content: { type: 'form', form: FORM } }), view)!);
+    const f = JSON.parse(encodeEntry(entry({ kind: 'bot_message', content: { type: 'form', form: FORM } }), view) as string);
     expect(f.message[0].component.type).toBe('template');
     expect(f.message[0].component.payload.payload.template_type).toBe('form_template');
     expect(JSON.parse(f.message[0].cInfo.body)).toEqual(f.message[0].component.payload);
@@ -90,7 +90,7 @@ describe('decoding what the SDK sends', () => {
 
 describe('dialog events on the Kore channel', () => {
   test('form events name the form in formMetaInfo; a failure lists the errors', () => {
-    const f = JSON.parse(encodeEntry(entry({ kind: 'event', name: 'form_failure', detail: { form: { id: 'fm-1', errors: [{ field: 'quantity', message: 'too many' }] } } }), view)!);
+    const f = JSON.parse(encodeEntry(entry({ kind: 'event', name: 'form_failure', detail: { form: { id: 'fm-1', errors: [{ field: 'quantity', message: 'too many' }] } } }), view) as string);
     expect(f).toEqual({
       type: 'form_failure',
       from: 'bot',

@@ -92,7 +92,7 @@ export function transfer(
     handoff,
     entries: [
       handoffEvent('agent_session_end', { ...base(h), ...(agent ? { agent } : {}), ended: 'transferred' }, now, sessionId),
-      handoffEvent('handoff_queued', { ...base(handoff), ...(target.agent ? { agent: target.agent } : {}), ...(note !== undefined ? { note } : {}) }, now, sessionId),
+      handoffEvent('handoff_queued', { ...base(handoff), ...(target.agent ? { agent: target.agent } : {}), ...(note !== undefined ? { note } : {}), transferred: true }, now, sessionId),
     ],
   };
 }

@@ -206,7 +206,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       if (!this.link.open || this.goneAway) return;
       const frame = encodeEntry(e, this.view);
       if (frame !== null) {
-        this.link.send(frame);
+        for (const f of typeof frame === 'string' ? [frame] : frame) this.link.send(f);
         if (!this.link.open) return;
       }
       this.delivered = e.seq;

@@ -25,6 +25,8 @@ const KORE_EVENTS: ReadonlySet<EventName> = new Set<EventName>([
 
 /** The wire form of one `bot_response` message element, as the Web SDK reads it (reference §B.5). */
 function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): string {
+  // A human agent's words: the SDK's `live_agent` template draws an agent bubble.
+  if (entry.from.role === 'agent' && entry.body.content.type === 'text') return liveAgentElement(entry.body.content.text);
   const m = messageObject(entry.body.content);
   if (typeof m === 'string') {
     const t = q(m);
@@ -32,6 +34,11 @@ function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): strin
   }
   const json = q(m);
   return `{"type":"text","component":{"type":${q(m.type)},"payload":${json}},"cInfo":{"body":${q(json)}}}`;
+}
+
+function liveAgentElement(text: string): string {
+  const payload = q({ template_type: 'live_agent', text });
+  return `{"type":"text","component":{"type":"template","payload":${payload}},"cInfo":{"body":${q(text)}}}`;
 }
 
 /**
@@ -70,7 +77,7 @@ function viewPart(view: KoreView): string {
  * One log entry → the frame this connection should receive, serialised; `null` when the entry is not
  * for this connection (the device's own message, which it already shows, or a message for another device).
  */
-export function encodeEntry(entry: Entry, view: KoreView): string | null {
+export function encodeEntry(entry: Entry, view: KoreView): string | readonly [string, string] | null {
   if (entry.audience && entry.audience.deviceId !== view.deviceId) return null;
   const body = entry.body;
   switch (body.kind) {
@@ -94,10 +101,13 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
       });
     }
     case 'event': {
+      const notice = handoffNotice(entry);
+      if (notice !== undefined) return notice === null ? null : noticeFrame(entry, notice, view);
       // Kore's RTM has no flow or hand-off-request events; those are for other channels (and the log).
       if (!KORE_EVENTS.has(body.name)) return null;
       const form = body.detail?.form;
-      return JSON.stringify({
+      const agent = body.detail?.handoff?.agent;
+      const event = JSON.stringify({
         type: body.name,
         from: 'bot',
         botInfo: view.botInfo,
@@ -105,11 +115,49 @@ export function encodeEntry(entry: Entry, view: KoreView): string | null {
         ...(body.reason !== undefined ? { reason: body.reason } : {}),
         // The seed's form events carry `formMetaInfo`; ours names the form (and, on failure, what was wrong).
         ...(form ? { formMetaInfo: { formId: form.id, ...(form.errors ? { errors: form.errors } : {}) } } : {}),
+        ...(agent ? { agentInfo: { id: agent.id, name: agent.name } } : {}),
         timestamp: entry.at,
         seq: entry.seq,
       });
+      // The SDK shows no event; who joined is said in an agent bubble too.
+      if (body.name === 'agent_session_start' && agent) return [event, noticeFrame(entry, { text: `${agent.name} joined the chat.` }, view, true)];
+      return event;
     }
   }
+}
+
+/**
+ * What the Web SDK user should read about a handoff, which the SDK would not show as an event: the place in
+ * the queue, a transfer, who joined. `undefined`: not such an event (encode it as an event).
+ */
+function handoffNotice(entry: Entry): { text: string } | null | undefined {
+  if (entry.body.kind !== 'event') return undefined;
+  const h = entry.body.detail?.handoff;
+  switch (entry.body.name) {
+    case 'handoff_waiting': {
+      if (h?.position === undefined) return null;
+      const minutes = h.etaSec !== undefined ? Math.max(1, Math.round(h.etaSec / 60)) : undefined;
+      const wait = minutes !== undefined ? ` Estimated wait: about ${minutes} minute${minutes === 1 ? '' : 's'}.` : '';
+      return { text: h.position === 1 ? `You are next in line.${wait}` : `You are number ${h.position} in line.${wait}` };
+    }
+    case 'handoff_queued':
+      return h?.transferred ? { text: `Please wait, I'm transferring you to ${h.agent ? h.agent.name : 'another agent'}.` } : null;
+    case 'agent_typing':
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+function noticeFrame(entry: Entry, notice: { text: string }, view: KoreView, agent = false): string {
+  const t = q(notice.text);
+  const id = q(entry.id);
+  const element = agent ? liveAgentElement(notice.text) : `{"type":"text","component":{"type":"text","payload":{"text":${t}}},"cInfo":{"body":${t}}}`;
+  return (
+    `{"type":"bot_response","from":"bot","message":[${element}],` +
+    `"messageId":${id},"createdOn":"${new Date(entry.at).toISOString()}","timestamp":${entry.at},"key":${id}` +
+    `${entry.sessionId !== undefined ? `,"sessionId":${q(entry.sessionId)}` : ''},"seq":${entry.seq},${viewPart(view)}}`
+  );
 }
 
 /** The seed's ack; `seq` is the stored message's place in the log (absent when nothing was stored). */

@@ -8,6 +8,8 @@
  */
 import { expect } from 'vitest';
 import { ConversationService, type TurnContext } from '../../../src/core/conversation/service.js';
+import { HandoffDesk } from '../../../src/core/handoff/desk.js';
+import { MemoryDeskStore } from '../../../src/core/memory/desk-store.js';
 import { Hub } from '../../../src/core/fanout/hub.js';
 import type { ChannelCapabilities, Content, Entry, EventDetail, Form, UserInput } from '../../../src/core/model.js';
 import { MemoryBus } from '../../../src/core/memory/bus.js';
@@ -85,7 +87,12 @@ export async function chat(dir: string, opts: ChatOptions = {}) {
     secrets: opts.secrets ?? {},
     constants: () => ({ serverUrl: opts.serverUrl ?? 'http://127.0.0.1:9' }),
   });
-  const service = new ConversationService({ store, sequencer, hub, botFor: () => engine, clock, log: recordingLogger(logs) }, { idleTimeoutMs: opts.idleMs ?? 15 * 60_000 });
+  const deskStore = new MemoryDeskStore();
+  const service = new ConversationService(
+    { store, sequencer, hub, botFor: () => engine, clock, log: recordingLogger(logs), desk: deskStore },
+    { idleTimeoutMs: opts.idleMs ?? 15 * 60_000 },
+  );
+  const desk = new HandoffDesk({ service, store, desk: deskStore, clock, log: recordingLogger(logs) });
   const conversation = { id: 'c-1', botId: 'st-1', userId: 'u-1' };
   let capabilities = opts.capabilities ?? KORE;
   const published: Entry[] = [];
@@ -125,6 +132,15 @@ export async function chat(dir: string, opts: ChatOptions = {}) {
     },
     set capabilities(c: ChannelCapabilities) {
       capabilities = c;
+    },
+    /** The live-agent desk of this conversation (a handoff waits in it). */
+    desk,
+    /** Let time pass and the desk sweep (handoff timeouts); what was said meanwhile. */
+    async wait(ms: number): Promise<Said> {
+      const from = published.length;
+      clock.advance(ms);
+      await desk.sweep();
+      return (last = collect(from));
     },
     /** A window opens (On-Connect). */
     async open(): Promise<Said> {
