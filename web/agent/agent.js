@@ -3,8 +3,10 @@
 // chat, sends not yet acknowledged) lives in `state` and sessionStorage.
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const el = (tag, props = {}, ...kids) => {
+const el = (tag, { dataset, role, ...props } = {}, ...kids) => {
   const e = Object.assign(document.createElement(tag), props);
+  Object.assign(e.dataset, dataset ?? {});
+  if (role) e.setAttribute('role', role);
   for (const k of kids) if (k != null) e.append(k);
   return e;
 };
@@ -280,7 +282,7 @@ function buildChat(chat, tabs, panels) {
   input.addEventListener('input', () => typing(chat, input.value.length > 0));
   const messages = el('ol', { className: 'messages', dataset: { testid: 'messages' } });
   messages.setAttribute('aria-live', 'polite');
-  messages.setAttribute('aria-label', 'Messages');
+  messages.setAttribute('aria-label', 'Transcript');
   chat.panel = el(
     'section',
     { className: 'panel', role: 'tabpanel', id: `panel-${id}`, dataset: { testid: 'chat', handoff: id } },
