@@ -23,4 +23,17 @@ export class Tickets {
     const raw = await this.kv.take(`ticket:${sid}`);
     return raw ? (JSON.parse(raw) as AccessClaims) : null;
   }
+
+  /** A ticket for an agent's console socket (`POST /api/agent/ticket`); never redeemable as a user's. */
+  async mintAgent(agentId: string): Promise<string> {
+    const sid = newSecret(24);
+    await this.kv.put(`agent-ticket:${sid}`, agentId, this.ttlMs);
+    return sid;
+  }
+
+  /** The agent id of a live agent ticket (once), or null. */
+  async redeemAgent(sid: string | undefined | null): Promise<string | null> {
+    if (!sid || sid.length > 128) return null;
+    return this.kv.take(`agent-ticket:${sid}`);
+  }
 }

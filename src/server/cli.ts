@@ -11,6 +11,7 @@ import { checkBotDefinition } from '../dialog/definition/load.js';
 import { formatProblem } from '../dialog/definition/source.js';
 import { aiseraIdentity } from '../protocols/aisera/handler.js';
 import { chat } from './chat.js';
+import { AGENT_USAGE, agentCommand, AgentUsageError } from './cli-agents.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY } from './demo.js';
 import { channelKeyHash, ConfiguredDirectory } from './directory.js';
@@ -41,7 +42,7 @@ Commands:
                                                        (default: the demo channel of http://127.0.0.1:3000)
   kb ingest [--bot ID|DIR|NAME] [--json]               index a bot's knowledge folder (Markdown, HTML, text) now
   kb search QUESTION [--bot ID|DIR|NAME] [--json]      the best passages for a question, and whether the bot answers it
-  validate DIR [--json]                                check a bot definition folder (or a folder of them);
+${AGENT_USAGE}  validate DIR [--json]                                check a bot definition folder (or a folder of them);
                                                        problems are listed as file:line:col, exit code 1
 
 Options common to all commands: --config FILE, --data-dir DIR (or COLLOQUY_CONFIG, COLLOQUY_DATA_DIR).
@@ -81,6 +82,12 @@ const need = (v: unknown, flag: string): string => {
 async function start(config: Config): Promise<void> {
   const node = await startNode(config);
   console.log(`\nColloquy is serving ${node.url}${config.demo ? `  (demo page: ${node.url}/)` : ''}\n`);
+  if (node.demoAgents.length > 0) {
+    // Shown once, here only (never in the JSON logs): new passwords at every start.
+    console.log(`Agent console: ${node.url}/agent — demo agents (queue it-support), passwords valid until the next start:`);
+    for (const a of node.demoAgents) console.log(`  ${a.id.padEnd(6)} ${a.password}`);
+    console.log('');
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
@@ -149,6 +156,9 @@ async function main(argv: string[]): Promise<void> {
       url: { type: 'string' },
       channel: { type: 'string' },
       key: { type: 'string' },
+      queues: { type: 'string' },
+      capacity: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -256,6 +266,16 @@ async function main(argv: string[]): Promise<void> {
         await tenancy.createChannel({ id: channelId, botId, name, keyHash: channelKeyHash(channelKey), origins, ...(idle !== undefined ? { idleTimeoutSec: idle } : {}) }, Date.now());
         print(json, { channelId, channelKey, botId, name, origins, ...(idle !== undefined ? { idleTimeoutSec: idle } : {}) }, `channelId:  ${channelId}\nchannelKey: ${channelKey}\nbot:        ${botId}\norigins:    ${origins.join(', ') || '(none: servers only)'}\n(the key is shown only now)`);
       });
+    case 'agent': {
+      const { desk, close } = await openTenancy(config);
+      try {
+        return await agentCommand(desk, sub, arg, { name: values.name, queues: values.queues, capacity: values.capacity, passwordStdin: values['password-stdin'], json });
+      } catch (err) {
+        throw err instanceof AgentUsageError ? new UsageError(err.message) : err;
+      } finally {
+        await close();
+      }
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
 import { AccessTokens } from '../auth/access-token.js';
+import { AgentTokens } from '../auth/agent-token.js';
 import { AssertionVerifier } from '../auth/assertion.js';
 import { Gate } from '../auth/gate.js';
 import { Tickets } from '../auth/tickets.js';
@@ -8,8 +9,10 @@ import { Hub } from '../core/fanout/hub.js';
 import { HandoffDesk } from '../core/handoff/desk.js';
 import { newSecret } from '../core/ids.js';
 import { systemClock } from '../core/memory/clock.js';
+import { MemoryRateLimiter } from '../core/memory/rate-limiter.js';
 import type { Bus } from '../core/ports/bus.js';
 import type { Clock } from '../core/ports/clock.js';
+import { serveAgentConsole } from '../gateway/agent-console.js';
 import { registerDemo } from '../gateway/demo.js';
 import { buildHttp, originPolicy } from '../gateway/http.js';
 import { Metrics } from '../gateway/metrics.js';
@@ -25,6 +28,10 @@ import { koreRoutes } from '../protocols/kore/http.js';
 import { KoreConnections } from '../protocols/kore/registry.js';
 import { koreSocketRoute } from '../protocols/kore/socket.js';
 import { WelcomeGate } from '../protocols/kore/welcomes.js';
+import { Board } from '../protocols/native/board.js';
+import { agentRoutes } from '../protocols/native/http.js';
+import { DEFAULT_NATIVE_SETTINGS, type NativeRuntime } from '../protocols/native/runtime.js';
+import { agentSocketRoute } from '../protocols/native/socket.js';
 import type { Config } from './config/load.js';
 import { helpdeskRoutes, helpdeskToken } from '../helpdesk/tickets.js';
 import { openHelpdeskTickets } from './helpdesk.js';
@@ -34,6 +41,7 @@ import { createEngines, redactUrl } from './engines.js';
 import { ConfiguredDirectory } from './directory.js';
 import { createLogger } from './logger.js';
 import { HandoffWebhook } from '../webhooks/handoff-connector.js';
+import { ensureDemoAgents, type DemoAgentSignIn } from './demo-agents.js';
 import { serverSecret } from './secret.js';
 
 export interface NodeOptions {
@@ -49,6 +57,8 @@ export interface ColloquyNode {
   readonly url: string;
   readonly port: number;
   readonly log: PinoLogger;
+  /** Demo mode: the demo agents' sign-in, with passwords generated at this start (shown once by `colloquy start`). */
+  readonly demoAgents: readonly DemoAgentSignIn[];
   /** Graceful shutdown: refuse new work, let turns finish, close sockets with 1001, flush the store. */
   close(): Promise<void>;
 }
@@ -138,8 +148,24 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     settings: { idleTimeoutMs: s.aiseraIdleTimeoutSec * 1000, maxAuthFailures: s.aiseraMaxAuthFailures },
   };
   const aisera = new AiseraHandler(aiseraRuntime);
+  // The agent console: the native protocol over WebSocket, its sign-in routes, and the page at /agent.
+  const nativeRuntime: NativeRuntime = {
+    desk,
+    accounts: engines.desk,
+    presence: engines.presence,
+    hub,
+    store,
+    clock,
+    log: log.child({ protocol: 'native' }),
+    node: nodeId,
+    settings: { ...DEFAULT_NATIVE_SETTINGS, maxViolations: s.wsMaxViolations },
+  };
+  const board = new Board(nativeRuntime);
+  const agentTokens = new AgentTokens(secret, s.agentTokenTtlSec * 1000, clock);
+  // Sign-in attempts per agent id: 5 at once, then one every 5 s (per node).
+  const signIns = new MemoryRateLimiter(5, 0.2, clock);
   const sockets = new SocketGateway(
-    [koreSocketRoute(tickets, directory, koreRuntime), aiseraSocketRoute(aiseraRuntime, aisera)],
+    [koreSocketRoute(tickets, directory, koreRuntime), aiseraSocketRoute(aiseraRuntime, aisera), agentSocketRoute(tickets, nativeRuntime, board)],
     {
       maxPayloadBytes: s.wsMaxPayloadBytes,
       maxBufferedBytes: s.wsMaxBufferedBytes,
@@ -165,11 +191,15 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
       beforeHistory: (claims) => (welcomes instanceof ClusterWelcomes ? welcomes.release(claims) : welcomes.release(claims.deviceId)),
     })
       .concat(aiseraRoutes(aiseraRuntime, aisera, s.aiseraUserTokenMaxTtlSec))
-      .concat(helpdeskRoutes(helpdesk.store, helpdeskToken(secret), clock)),
+      .concat(helpdeskRoutes(helpdesk.store, helpdeskToken(secret), clock))
+      .concat(agentRoutes({ accounts: engines.desk, tokens: agentTokens, tickets, signIns, log: nativeRuntime.log })),
     metrics,
     log,
     health: () => ({ ok: !draining, node: nodeId, connections: sockets.size + socketIo.size, engines: engines.health() }),
   });
+  await serveAgentConsole(app);
+  const demoAgents = config.demo ? await ensureDemoAgents(engines.desk, clock) : [];
+  if (demoAgents.length > 0) log.info({ agents: demoAgents.map((a) => a.id), queue: 'it-support' }, 'demo.agents');
   if (config.demo) {
     const bot = config.bots[0];
     const demoApp = config.apps.find((a) => a.clientSecret && bot && a.bots.includes(bot.id));
@@ -239,6 +269,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     clearInterval(watch);
     clearInterval(sweep);
     aisera.stop();
+    board.close();
     if (heal) clearInterval(heal);
     sockets.drain();
     log.info('server.draining');
@@ -268,6 +299,7 @@ export async function startNode(config: Config, options: NodeOptions = {}): Prom
     url,
     port,
     log,
+    demoAgents,
     close: () => (closing ??= close()),
   };
 }
