@@ -128,8 +128,8 @@ export class Cluster {
   }
 
   /** `colloquy <args>` with the cluster's configuration (the CLI writes tenancy to PostgreSQL). */
-  cli(args: string[]): Promise<RunResult> {
-    return cli(args, this.root, this.env);
+  cli(args: string[], stdin?: string): Promise<RunResult> {
+    return cli(args, this.root, this.env, stdin);
   }
 
   output(): string {

@@ -73,13 +73,14 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, stdin?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
     child.once('close', (code) => {
@@ -90,8 +91,8 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, t
 }
 
 /** `colloquy <args>` against `dataDir` (run in `dataDir`, so no colloquy.yaml is picked up). */
-export function cli(args: string[], dataDir: string, env: Record<string, string> = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI, ...args], dataDir, cleanEnv({ COLLOQUY_DATA_DIR: dataDir, ...env }), 20_000);
+export function cli(args: string[], dataDir: string, env: Record<string, string> = {}, stdin?: string): Promise<RunResult> {
+  return run(process.execPath, [CLI, ...args], dataDir, cleanEnv({ COLLOQUY_DATA_DIR: dataDir, ...env }), 20_000, stdin);
 }
 
 /** `colloquy … --json`: the parsed output, or a failure that shows what the CLI printed. */
