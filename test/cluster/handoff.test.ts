@@ -41,7 +41,7 @@ describe.skipIf(!available)('live-agent handoff on a cluster', () => {
     const user = await Device.login(() => cluster.nodes[0]!.url, `handoff-${Date.now()}`, 'user');
     await user.connect(false);
     const texts = () => user.shown.map((s) => s.text);
-    user.say('connect me to an agent');
+    user.say('escalate to the desk');
     await until(() => texts().includes('bot:Connecting you to an agent.'), 'the bot to hand over');
 
     const dana = await (await AgentClient.login(cluster.nodes[1]!.url, 'dana', PASSWORD)).connect();
@@ -53,7 +53,7 @@ describe.skipIf(!available)('live-agent handoff on a cluster', () => {
 
     dana.send({ type: 'accept', handoffId, ref: 'a-1' });
     const chat = await dana.next((f) => f['type'] === 'chat' && f['handoffId'] === handoffId, 10_000);
-    expect((chat['transcript'] as Frame[]).map((e) => e['text'])).toContain('connect me to an agent');
+    expect((chat['transcript'] as Frame[]).map((e) => e['text'])).toContain('escalate to the desk');
     await until(() => texts().includes('bot:Dana joined the chat.'), 'the user to see Dana join');
 
     dana.send({ type: 'send', handoffId, text: 'Hello from node B', clientId: 'c-1' });

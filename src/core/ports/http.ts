@@ -1,3 +1,6 @@
+import { toCoreError, type CoreError } from '../errors.js';
+import type { Logger } from './logger.js';
+
 /** A framework-neutral HTTP request, as the gateway hands it to a protocol's route. */
 export interface HttpRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -27,4 +30,24 @@ export interface Route {
    * refuse it. The `origin` header is in `headers`.
    */
   readonly ownOrigins?: true;
+}
+
+/**
+ * A route handler with one error boundary: a thrown `CoreError` becomes the protocol's error reply (`toReply`),
+ * anything else an INTERNAL one, logged as `event` with the route's name.
+ */
+export function guardedRoute(
+  log: Logger,
+  event: string,
+  toReply: (err: CoreError) => HttpReply,
+): (name: string, fn: (req: HttpRequest) => Promise<HttpReply>) => (req: HttpRequest) => Promise<HttpReply> {
+  return (name, fn) => async (req) => {
+    try {
+      return await fn(req);
+    } catch (e) {
+      const err = toCoreError(e);
+      if (err.code === 'INTERNAL') log.error({ err: e, route: name }, event);
+      return toReply(err);
+    }
+  };
 }

@@ -7,7 +7,7 @@ import { CoreError, toCoreError } from '../../core/errors.js';
 import { conversationIdFor, newDeviceId, userIdFor } from '../../core/ids.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { Directory } from '../../core/ports/directory.js';
-import type { HttpReply, HttpRequest, Route } from '../../core/ports/http.js';
+import { guardedRoute, type HttpReply, type HttpRequest, type Route } from '../../core/ports/http.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { ConversationStore } from '../../core/ports/store.js';
 import { historyMessage } from './history.js';
@@ -89,17 +89,7 @@ const intParam = (v: unknown, fallback: number): number | CoreError => {
 
 /** The Kore.ai XO "WebSocket Connect & RTM" HTTP surface (reference §A, §E). */
 export function koreRoutes(deps: KoreHttpDeps): Route[] {
-  const guarded =
-    (name: string, fn: (req: HttpRequest) => Promise<HttpReply>) =>
-    async (req: HttpRequest): Promise<HttpReply> => {
-      try {
-        return await fn(req);
-      } catch (e) {
-        const err = toCoreError(e);
-        if (err.code === 'INTERNAL') deps.log.error({ err: e, route: name }, 'kore.http_failed');
-        return errorReply(err);
-      }
-    };
+  const guarded = guardedRoute(deps.log, 'kore.http_failed', errorReply);
 
   const jwtgrant = async (req: HttpRequest): Promise<HttpReply> => {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;

@@ -2,9 +2,9 @@ import { bearer } from '../../auth/access-token.js';
 import type { AgentTokens } from '../../auth/agent-token.js';
 import { verifyPassword } from '../../auth/passwords.js';
 import type { Tickets } from '../../auth/tickets.js';
-import { CoreError, toCoreError } from '../../core/errors.js';
+import { CoreError } from '../../core/errors.js';
 import type { DeskStore } from '../../core/ports/desk-store.js';
-import type { HttpReply, HttpRequest, Route } from '../../core/ports/http.js';
+import { guardedRoute, type HttpReply, type HttpRequest, type Route } from '../../core/ports/http.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { RateLimiter } from '../../core/ports/rate-limiter.js';
 
@@ -40,17 +40,7 @@ const header = (req: HttpRequest, name: string): string | undefined => {
  * ticket for `GET /api/agent/ws?ticket=…`.
  */
 export function agentRoutes(deps: AgentHttpDeps): Route[] {
-  const guarded =
-    (name: string, fn: (req: HttpRequest) => Promise<HttpReply>) =>
-    async (req: HttpRequest): Promise<HttpReply> => {
-      try {
-        return await fn(req);
-      } catch (e) {
-        const err = toCoreError(e);
-        if (err.code === 'INTERNAL') deps.log.error({ err: e, route: name }, 'agent.http_failed');
-        return errorReply(err);
-      }
-    };
+  const guarded = guardedRoute(deps.log, 'agent.http_failed', errorReply);
 
   const login = async (req: HttpRequest): Promise<HttpReply> => {
     const id = field(req.body, 'id');
