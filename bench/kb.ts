@@ -3,12 +3,14 @@
  * directory, the demo IT helpdesk and its knowledge base): time to the first streamed chunk and to the
  * completed answer, extractive and generative (against the local OpenAI-compatible SSE server of
  * test/support/fake-llm, streaming a fixed answer at a fixed token pace), next to an ordinary intent answer
- * of the same run as the baseline. `npm run bench:kb` [-- --n 200].
+ * of the same run as the baseline. Part of `npm run bench` (its "Knowledge answers" section); alone:
+ * `npm run bench:kb` [-- --n 200].
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../src/server/config/load.js';
@@ -17,8 +19,6 @@ import { startNode } from '../src/server/node.js';
 import { RawClient, request } from '../test/support/aisera-client.js';
 import { FAKE_LLM_KEY, FAKE_LLM_MODEL, FakeLlm } from '../test/support/fake-llm.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '200' } } });
-const N = Number(values.n);
 /** The generated answer: 60 tokens, one every 2 ms (about 120 ms of model time). */
 const TOKENS = Array.from({ length: 60 }, (_, i) => `tok${i} `);
 const TOKEN_MS = 2;
@@ -32,6 +32,23 @@ const pct = (xs: number[], p: number) => {
 interface Sample {
   firstChunk: number;
   answer: number;
+}
+
+/** One kind of answer: how many, time to the first streamed chunk and to the final frame (ms). */
+export interface KnowledgeRow {
+  readonly what: string;
+  readonly n: number;
+  readonly firstChunkP50: number;
+  readonly firstChunkP99: number;
+  readonly answerP50: number;
+  readonly answerP99: number;
+}
+
+export interface KnowledgeBench {
+  readonly tokens: number;
+  readonly tokenMs: number;
+  /** The first row is the baseline (an ordinary intent answer). */
+  readonly rows: readonly KnowledgeRow[];
 }
 
 async function measure(url: string, kind: 'baseline' | 'knowledge', n: number): Promise<Sample[]> {
@@ -61,28 +78,25 @@ async function node(dataDir: string, llm?: FakeLlm) {
   return startNode(config, { log: pino({ level: 'silent' }) });
 }
 
-async function main(): Promise<void> {
+/** Measure knowledge answers against fresh nodes in this process; `n` requests per kind (generative: n/4). */
+export async function measureKnowledge(n = 200): Promise<KnowledgeBench> {
   const llm = await FakeLlm.start();
   llm.behaviour = { tokens: TOKENS, delayMs: TOKEN_MS, finishReason: 'stop' };
   const dirs = [mkdtempSync(join(tmpdir(), 'colloquy-kb-bench-')), mkdtempSync(join(tmpdir(), 'colloquy-kb-bench-'))];
   const extractive = await node(dirs[0]!);
   const generative = await node(dirs[1]!, llm);
   try {
-    const rows: [string, Sample[]][] = [
-      ['intent answer (baseline)', await measure(extractive.url, 'baseline', N)],
-      ['knowledge, extractive', await measure(extractive.url, 'knowledge', N)],
-      ['knowledge, generative', await measure(generative.url, 'knowledge', Math.max(20, Math.floor(N / 4)))],
+    const measured: [string, Sample[]][] = [
+      ['intent answer (baseline)', await measure(extractive.url, 'baseline', n)],
+      ['knowledge, extractive', await measure(extractive.url, 'knowledge', n)],
+      ['knowledge, generative', await measure(generative.url, 'knowledge', Math.max(20, Math.floor(n / 4)))],
     ];
-    const base = pct(rows[0]![1].map((s) => s.answer), 50);
-    console.log(`knowledge answers over the Aisera WebSocket (ms; SQLite, synchronous=full; model: ${TOKENS.length} tokens at ${TOKEN_MS} ms)`);
-    console.log('what                         n    first chunk p50 / p99    answer p50 / p99    answer p50 vs baseline');
-    for (const [what, xs] of rows) {
+    const rows = measured.map(([what, xs]) => {
       const fc = xs.map((s) => s.firstChunk);
       const an = xs.map((s) => s.answer);
-      console.log(
-        `${what.padEnd(28)} ${String(xs.length).padStart(4)}    ${pct(fc, 50).toFixed(2).padStart(7)} / ${pct(fc, 99).toFixed(2).padStart(7)}      ${pct(an, 50).toFixed(2).padStart(7)} / ${pct(an, 99).toFixed(2).padStart(7)}    ×${(pct(an, 50) / base).toFixed(2)}`,
-      );
-    }
+      return { what, n: xs.length, firstChunkP50: pct(fc, 50), firstChunkP99: pct(fc, 99), answerP50: pct(an, 50), answerP99: pct(an, 99) };
+    });
+    return { tokens: TOKENS.length, tokenMs: TOKEN_MS, rows };
   } finally {
     await extractive.close();
     await generative.close();
@@ -91,4 +105,25 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** The report section. */
+export function formatKnowledge(k: KnowledgeBench): string {
+  const base = k.rows[0]!.answerP50;
+  const ms = (x: number) => x.toFixed(2);
+  return [
+    '### Knowledge answers',
+    '',
+    `Over a raw Aisera WebSocket against a node in the runner's process (SQLite, synchronous=full; the demo bot and its knowledge base), one request at a time; questions sent with \`isKL\`. Generative: a local OpenAI-compatible server streaming ${k.tokens} tokens, one every ${k.tokenMs} ms. Time to the first chunk = the first \`StreamingInProgress\` (or the final frame when nothing streams).`,
+    '',
+    '| what | n | first chunk p50 ms | p99 ms | answer p50 ms | p99 ms | answer p50 ÷ baseline |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...k.rows.map((r) => `| ${r.what} | ${r.n} | ${ms(r.firstChunkP50)} | ${ms(r.firstChunkP99)} | ${ms(r.answerP50)} | ${ms(r.answerP99)} | ${(r.answerP50 / base).toFixed(2)}× |`),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { n: { type: 'string', default: '200' } } });
+  console.log(formatKnowledge(await measureKnowledge(Number(values.n))));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

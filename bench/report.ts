@@ -10,6 +10,7 @@ import type { Machine } from './machine.js';
 import type { Cell, Scenario } from './measure.js';
 import type { BenchOptions } from './options.js';
 import { formatEngine, type EngineBench } from './engine.js';
+import { formatKnowledge, type KnowledgeBench } from './kb.js';
 import { clusterTables } from './report-cluster.js';
 import { formatPerf, type PerfProfile } from './profile-perf.js';
 import { formatV8Profile, type V8Profile } from './profile-v8.js';
@@ -29,6 +30,8 @@ export interface BenchRecord {
   readonly perf: PerfProfile | undefined;
   /** The dialog engine alone (bench/engine.ts). */
   readonly engine?: EngineBench | undefined;
+  /** Knowledge answers (bench/kb.ts). */
+  readonly knowledge?: KnowledgeBench | undefined;
 }
 
 export function renderMarkdown(rec: BenchRecord): string {
@@ -37,6 +40,7 @@ export function renderMarkdown(rec: BenchRecord): string {
     rec.cells.length ? resultTables(rec) : '',
     rec.cells.length ? clusterTables(rec.scenarios, rec.aggregates) : '',
     rec.engine ? formatEngine(rec.engine) : '',
+    rec.knowledge ? formatKnowledge(rec.knowledge) : '',
     rec.profile ? formatV8Profile(rec.profile) : '',
     rec.perf ? formatPerf(rec.perf, rec.options.perfCallgraph) : '',
   ].join('\n');

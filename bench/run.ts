@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateAll } from './aggregate.js';
 import { measureEngine } from './engine.js';
+import { measureKnowledge } from './kb.js';
 import { f0, f1, f2 } from './format.js';
 import { log } from './log.js';
 import { assertFdLimit, clkTck, describeMachine, detectPinning, fdLimit } from './machine.js';
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
   // The dialog engine alone, in this process (no sockets, no storage): the demo bot's turn latency.
   const engine = opts.profileOnly ? undefined : await measureEngine();
   if (engine) log(`dialog engine alone: ${engine.turns} turns, mean ${engine.meanUs.toFixed(1)} µs, p50 ${engine.p50Us.toFixed(1)} µs, p99 ${engine.p99Us.toFixed(1)} µs per turn`);
+  // Knowledge answers (time to the first streamed chunk, answer time) against nodes in this process.
+  const knowledge = opts.profileOnly ? undefined : await measureKnowledge(opts.durationMs < 8000 ? 60 : 200);
+  if (knowledge) log(`knowledge answers: ${knowledge.rows.map((r) => `${r.what} p50 ${r.answerP50.toFixed(1)} ms`).join('; ')}`);
 
   let profile: V8Profile | undefined;
   if (opts.profile) profile = await profileRun(rig);
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
     profile,
     perf,
     engine,
+    knowledge,
   };
   const md = renderMarkdown(record);
   const stamp = record.started.replace(/[:.]/g, '-');
