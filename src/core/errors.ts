@@ -221,6 +221,10 @@ export const ERRORS = {
     http: 409, close: null, retryable: true,
     message: 'The agent already handles as many conversations as their capacity allows.',
   },
+  AGENT_REMOVED: {
+    http: 403, close: 1008, retryable: false,
+    message: 'This agent account was removed; the console is closed.',
+  },
   BAD_CREDENTIALS: {
     http: 401, close: null, retryable: false,
     message: 'Unknown agent or wrong password.',

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { AgentClient } from '../support/agent-client.js';
 import { postJson } from '../support/kore-client.js';
 import { newDataDir, startTestServer, type TestServer } from '../support/server.js';
 import { CLI, cleanEnv, ensureBuilt, type RunResult } from './processes.js';
@@ -58,7 +59,10 @@ test('agents added, listed, re-passworded and removed by the CLI take effect on 
   expect(short.code).toBe(2);
   expect(short.stderr).toContain('at least 8 characters');
 
+  // An open console of a removed agent is closed (1008) within a board round.
+  const console_ = await (await AgentClient.login(server.url, 'kim', 'second-password-2')).connect();
   expect((await agentCli(['remove', 'kim'])).code).toBe(0);
+  expect((await console_.closed).code).toBe(1008);
   expect((await login('kim', 'second-password-2')).status).toBe(401);
   expect((await agentCli(['remove', 'kim'])).code).toBe(2);
 });

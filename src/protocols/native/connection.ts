@@ -112,6 +112,13 @@ export class AgentConnection implements ConnectionHandler, BoardMember {
 
   round(r: BoardRound): void {
     if (this.gone) return;
+    // An account removed with the CLI (on any machine) loses its open consoles within a round.
+    if (!r.directory.some((a) => a.id === this.account.id)) {
+      this.log.info('agent.removed_closed');
+      this.leave();
+      this.link.close(new CoreError('AGENT_REMOVED'));
+      return;
+    }
     const waiting = waitingFor(this.account, r);
     const view = { waiting, agents: r.agents, directory: r.directory, queueNames: r.queueNames };
     // Waited times tick every round; the console counts them itself, so only real changes are pushed.
