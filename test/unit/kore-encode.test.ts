@@ -284,3 +284,14 @@ describe('live-agent handoff on the Kore wire', () => {
     );
   });
 });
+
+describe('markdown for the SDK', () => {
+  test("CommonMark bold becomes the SDK's *bold*; lone asterisks and plain text are left alone", async () => {
+    const { koreMarkdown } = await import('../../src/protocols/kore/templates.js');
+    expect(koreMarkdown('**VPN troubleshooting**\n\nIf the VPN does not connect')).toBe('*VPN troubleshooting*\n\nIf the VPN does not connect');
+    expect(koreMarkdown('a **b c** d **e**')).toBe('a *b c* d *e*');
+    expect(koreMarkdown('5 * 3 = 15, ** alone')).toBe('5 * 3 = 15, ** alone');
+    expect(koreMarkdown('plain')).toBe('plain');
+    expect(frame(bot({ type: 'text', text: '**Bold** move' }))['message'][0].cInfo.body).toBe('*Bold* move');
+  });
+});

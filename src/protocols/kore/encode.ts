@@ -103,9 +103,6 @@ export function encodeEntry(entry: Entry, view: KoreView): string | readonly [st
     case 'event': {
       const notice = handoffNotice(entry);
       if (notice !== undefined) return notice === null ? null : noticeFrame(entry, notice, view);
-      // A streamed answer: the Web SDK 10.1 renders no partial frames, so the stream's start keeps its typing
-      // indicator on (`wait_for_response`, which renders nothing) and the answer comes as a bot_response.
-      if (body.name === 'stream_status' && body.detail?.stream?.status === 'retrieving') return waitForResponse(entry, view);
       // Kore's RTM has no flow or hand-off-request events; those are for other channels (and the log).
       if (!KORE_EVENTS.has(body.name)) return null;
       const form = body.detail?.form;
@@ -127,13 +124,6 @@ export function encodeEntry(entry: Entry, view: KoreView): string | readonly [st
       return event;
     }
   }
-}
-
-const WAIT_FOR_RESPONSE = q({ type: 'template', payload: { template_type: 'wait_for_response' } });
-
-/** A `bot_response` with the `wait_for_response` template: the SDK keeps its typing indicator on. */
-function waitForResponse(entry: Entry, view: KoreView): string {
-  return responseFrame(entry, `{"type":"text","component":{"type":"template","payload":${WAIT_FOR_RESPONSE}},"cInfo":{"body":${q(WAIT_FOR_RESPONSE)}}}`, view);
 }
 
 /**

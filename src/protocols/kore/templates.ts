@@ -54,10 +54,16 @@ function formTemplate(form: Form): KoreMessageObject {
   };
 }
 
+/**
+ * Bot text for the Web SDK's own markdown, whose bold is `*x*`: the CommonMark `**x**` the dialog engine and
+ * the knowledge base write would show its outer asterisks.
+ */
+export const koreMarkdown = (text: string): string => (text.includes('**') ? text.replace(/\*\*(\S(?:[^*]*\S)?)\*\*/g, '*$1*') : text);
+
 export function messageObject(content: Content): KoreMessageObject | string {
   switch (content.type) {
     case 'text':
-      return content.text;
+      return koreMarkdown(content.text);
     case 'form':
       return formTemplate(content.form);
     case 'buttons':
