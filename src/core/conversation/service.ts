@@ -100,7 +100,8 @@ export class ConversationService {
             if (result.reason === 'fenced') throw new CoreError('FENCED');
             continue;
           }
-          await this.indexed(conv, result.entries, value);
+          const indexing = this.indexed(conv, result.entries, value);
+          if (indexing) await indexing;
           this.deps.hub.publish(conv.id, result.entries.slice(0, 1));
           onAccepted({ seq: result.entries[0]!.seq, duplicate: false });
           this.deps.hub.publish(conv.id, result.entries.slice(1));
@@ -109,7 +110,8 @@ export class ConversationService {
           return;
         }
         // A stream still being written ends here (aborted), before this message: same commit, marker removed.
-        const closing = await this.streams.closing(conv, snap);
+        // (Looked for only when the marker is there: this is every message's path.)
+        const closing = snap.value.stream ? await this.streams.closing(conv, snap) : undefined;
         const current = closing?.value ?? snap.value;
         const nextState = closing && plan.nextState ? withoutStream(plan.nextState) : plan.nextState;
         const bot = this.deps.botFor(conv.botId);
@@ -135,7 +137,9 @@ export class ConversationService {
           if (result.reason === 'fenced') throw new CoreError('FENCED');
           continue;
         }
-        await this.indexed(conv, result.entries, value);
+        // (Awaited only when a handoff moved: an idle `await` would cost every turn a microtask.)
+        const indexing = this.indexed(conv, result.entries, value);
+        if (indexing) await indexing;
         // Publish first: the sender's connection then sees the session events before the ack that follows
         // them; the bot's answer goes out after the ack.
         if (closing) this.streams.abort(conv.id, closing.id);
@@ -244,7 +248,8 @@ export class ConversationService {
           if (written.reason === 'duplicate') throw new CoreError('INTERNAL', 'unexpected duplicate');
           continue;
         }
-        await this.indexed(conv, written.entries, change.value);
+        const indexing = this.indexed(conv, written.entries, change.value);
+        if (indexing) await indexing;
         this.deps.hub.publish(conv.id, written.entries);
         if (session) this.timers.touch(conv, session.id, this.idleMs(conv, session));
         if (change.then && session) {
@@ -360,7 +365,8 @@ export class ConversationService {
   private async commit(conv: ConversationRef, entries: readonly NewEntry[], options: AppendOptions): Promise<Entry[] | false> {
     const result = await this.deps.store.append(conv, entries, options);
     if (result.ok) {
-      await this.indexed(conv, result.entries, options.state?.value);
+      const indexing = this.indexed(conv, result.entries, options.state?.value);
+      if (indexing) await indexing;
       this.deps.hub.publish(conv.id, result.entries);
       return result.entries as Entry[];
     }

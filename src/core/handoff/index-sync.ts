@@ -24,10 +24,13 @@ export const recordOf = (conversation: ConversationRef, h: Handoff): HandoffReco
 /**
  * Bring the desk's index in line with a conversation after a commit of `entries` that wrote `state` (under
  * the conversation's lock, so updates of one conversation never cross): the open handoff is put, an ended
- * one removed. Entries that move no handoff cost nothing.
+ * one removed. Entries that move no handoff cost nothing — not even a promise (`undefined`: nothing to wait for).
  */
-export async function syncIndex(desk: DeskStore, conversation: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> {
-  if (!movesHandoff(entries)) return;
+export function syncIndex(desk: DeskStore, conversation: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> | undefined {
+  return movesHandoff(entries) ? writeIndex(desk, conversation, entries, state) : undefined;
+}
+
+async function writeIndex(desk: DeskStore, conversation: ConversationRef, entries: readonly Entry[], state: ConversationState | undefined): Promise<void> {
   const open = state?.handoff;
   for (const e of entries) {
     const id = e.body.kind === 'event' && e.body.name === 'agent_session_end' ? e.body.detail?.handoff?.id : undefined;
