@@ -169,7 +169,7 @@ export class HandoffDesk {
           continue;
         }
         const place = places.get(r.handoffId);
-        if (place === undefined || !machine.waitingUpdate(h, place, 0, now, this.settings.updateEveryMs, undefined)) continue;
+        if (place === undefined || !machine.waitingUpdateDue(h, place, now, this.settings.updateEveryMs)) continue;
         const eta = etaSec(place, open, this.settings.fallbackEtaSec);
         await this.change(r.conversation, undefined, (state, sessionId, at) => {
           const t = state.handoff?.id === r.handoffId ? machine.waitingUpdate(state.handoff, place, eta, at, this.settings.updateEveryMs, sessionId) : undefined;

@@ -140,10 +140,13 @@ export function expired(h: Handoff, now: number, t: HandoffTimeouts): HandoffEnd
   return undefined;
 }
 
-/** Tell the waiting user their place when it changed and the last update is at least `everyMs` old. */
+/** Is the waiting user due a new place: it changed, and the last update is at least `everyMs` old? */
+export const waitingUpdateDue = (h: Handoff, position: number, now: number, everyMs: number): boolean =>
+  h.status === 'queued' && (!h.told || (h.told.position !== position && now - h.told.at >= everyMs));
+
+/** Tell the waiting user their place, when due (see {@link waitingUpdateDue}). */
 export function waitingUpdate(h: Handoff, position: number, etaSec: number, now: number, everyMs: number, sessionId: string | undefined): Transition | undefined {
-  if (h.status !== 'queued') return undefined;
-  if (h.told && (h.told.position === position || now - h.told.at < everyMs)) return undefined;
+  if (!waitingUpdateDue(h, position, now, everyMs)) return undefined;
   return {
     handoff: { ...h, told: { position, at: now } },
     entries: [handoffEvent('handoff_waiting', { ...base(h), position, etaSec }, now, sessionId)],
