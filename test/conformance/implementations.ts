@@ -222,39 +222,42 @@ export const ephemeralImplementations: readonly Implementation<EphemeralCtx>[] =
   },
 ];
 
+/** Two handles (writer, reader) on one fresh SQLite file: the CLI and a server. */
+function onOneSqliteFile<T>(open: (db: ReturnType<typeof openDatabase>) => T): () => Promise<Harness<{ writer: T; reader: T }>> {
+  return async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'colloquy.db');
+    const a = openDatabase(file, { synchronous: 'normal' });
+    const b = openDatabase(file, { synchronous: 'normal' });
+    return {
+      ctx: { writer: open(a), reader: open(b) },
+      async teardown() {
+        a.close();
+        b.close();
+        dir.remove();
+      },
+    };
+  };
+}
+
+/** Two handles (writer, reader) on two pools of one fresh PostgreSQL database: two nodes. */
+function onOnePostgresDatabase<T>(name: string, open: (pool: Awaited<ReturnType<typeof openPool>>) => T): () => Promise<Harness<{ writer: T; reader: T }>> {
+  return async () => {
+    const db = await createTestDatabase(name);
+    const pools = await Promise.all([openPool(db.url, { max: 2 }), openPool(db.url, { max: 2 })]);
+    return {
+      ctx: { writer: open(pools[0]!), reader: open(pools[1]!) },
+      async teardown() {
+        await Promise.all(pools.map((p) => p.end()));
+        await db.drop();
+      },
+    };
+  };
+}
+
 export const tenancyImplementations: readonly Implementation<TenancyCtx>[] = [
-  {
-    name: 'SqliteTenancy (the CLI and a server on one file)',
-    setup: async () => {
-      const dir = tempDir();
-      const file = join(dir.path, 'colloquy.db');
-      const a = openDatabase(file, { synchronous: 'normal' });
-      const b = openDatabase(file, { synchronous: 'normal' });
-      return {
-        ctx: { writer: new SqliteTenancy(a), reader: new SqliteTenancy(b) },
-        async teardown() {
-          a.close();
-          b.close();
-          dir.remove();
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgresTenancy (two pools on one database)',
-    requires: 'postgresql',
-    setup: async () => {
-      const db = await createTestDatabase('tenancy');
-      const pools = await Promise.all([openPool(db.url, { max: 2 }), openPool(db.url, { max: 2 })]);
-      return {
-        ctx: { writer: new PostgresTenancy(pools[0]!), reader: new PostgresTenancy(pools[1]!) },
-        async teardown() {
-          await Promise.all(pools.map((p) => p.end()));
-          await db.drop();
-        },
-      };
-    },
-  },
+  { name: 'SqliteTenancy (the CLI and a server on one file)', setup: onOneSqliteFile((db) => new SqliteTenancy(db)) },
+  { name: 'PostgresTenancy (two pools on one database)', requires: 'postgresql', setup: onOnePostgresDatabase('tenancy', (pool) => new PostgresTenancy(pool)) },
 ];
 
 export const deskStoreImplementations: readonly Implementation<DeskStoreCtx>[] = [
@@ -265,38 +268,8 @@ export const deskStoreImplementations: readonly Implementation<DeskStoreCtx>[] =
       return { ctx: { writer: desk, reader: desk }, teardown: async () => {} };
     },
   },
-  {
-    name: 'SqliteDeskStore (the CLI and a server on one file)',
-    setup: async () => {
-      const dir = tempDir();
-      const file = join(dir.path, 'colloquy.db');
-      const a = openDatabase(file, { synchronous: 'normal' });
-      const b = openDatabase(file, { synchronous: 'normal' });
-      return {
-        ctx: { writer: new SqliteDeskStore(a), reader: new SqliteDeskStore(b) },
-        async teardown() {
-          a.close();
-          b.close();
-          dir.remove();
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgresDeskStore (two pools on one database)',
-    requires: 'postgresql',
-    setup: async () => {
-      const db = await createTestDatabase('desk');
-      const pools = await Promise.all([openPool(db.url, { max: 2 }), openPool(db.url, { max: 2 })]);
-      return {
-        ctx: { writer: new PostgresDeskStore(pools[0]!), reader: new PostgresDeskStore(pools[1]!) },
-        async teardown() {
-          await Promise.all(pools.map((p) => p.end()));
-          await db.drop();
-        },
-      };
-    },
-  },
+  { name: 'SqliteDeskStore (the CLI and a server on one file)', setup: onOneSqliteFile((db) => new SqliteDeskStore(db)) },
+  { name: 'PostgresDeskStore (two pools on one database)', requires: 'postgresql', setup: onOnePostgresDatabase('desk', (pool) => new PostgresDeskStore(pool)) },
 ];
 
 export const presenceImplementations: readonly Implementation<PresenceCtx>[] = [
