@@ -5,6 +5,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page, type Request, type Response, type WebSocket as PwWebSocket } from 'playwright-core';
 import { mintDevJwt } from '../../src/auth/dev-jwt.js';
 import type { DemoPageConfig } from '../../src/gateway/demo.js';
+import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/server/demo.js';
 import { CHROMIUM } from '../support/services.js';
 
 /**
@@ -149,6 +150,18 @@ export interface Proxy {
 const REQUEST_LINE = /^((?:GET|POST|PUT|OPTIONS|HEAD|DELETE) \S+) HTTP\/1\.1\r$/gm;
 
 /** A TCP proxy on its own port forwarding to `127.0.0.1:targetPort`. */
+/** The page of a site that talks to Colloquy's demo bot and app through `proxy`. */
+export const demoPage =
+  (proxy: { readonly origin: string }) =>
+  (): PageConfig => ({
+    apiUrl: `${proxy.origin}/api/`,
+    jwtUrl: `${proxy.origin}/demo/sts`,
+    botId: DEMO_BOT_ID,
+    botName: DEMO_BOT_NAME,
+    clientId: DEMO_CLIENT_ID,
+    clientSecret: DEMO_CLIENT_SECRET,
+  });
+
 export async function startProxy(targetPort: number): Promise<Proxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket | null }>();
   const requestLines: string[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, HELPDESK_BOT_DIR } from '../../src/server/demo.js';
+import { HELPDESK_BOT_DIR } from '../../src/server/demo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { hasChromium, need } from '../support/services.js';
 import {
@@ -9,6 +9,7 @@ import {
   botFrames,
   bubbles,
   clearArtefacts,
+  demoPage,
   footerFrozen,
   launchBrowser,
   record,
@@ -44,14 +45,7 @@ describe.skipIf(!run)('knowledge answers in the real Kore Web SDK', () => {
     clearArtefacts('knowledge-');
     server = await startTestServer({ settings: { demoBot: HELPDESK_BOT_DIR } });
     proxy = await startProxy(server.node.port);
-    site = await startSite(() => ({
-      apiUrl: `${proxy.origin}/api/`,
-      jwtUrl: `${proxy.origin}/demo/sts`,
-      botId: DEMO_BOT_ID,
-      botName: DEMO_BOT_NAME,
-      clientId: DEMO_CLIENT_ID,
-      clientSecret: DEMO_CLIENT_SECRET,
-    }));
+    site = await startSite(demoPage(proxy));
     browser = await launchBrowser();
   });
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, HELPDESK_BOT_DIR } from '../../src/server/demo.js';
+import { DEMO_BOT_ID, HELPDESK_BOT_DIR } from '../../src/server/demo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { hasChromium, need } from '../support/services.js';
 import {
   BOT_BUBBLES,
   botFrames,
   clearArtefacts,
+  demoPage,
   bubbles,
   footerFrozen,
   frameText,
@@ -54,22 +55,13 @@ describe.skipIf(!run)('the real Kore Web SDK against Colloquy, cross-origin', ()
   let siteB: Site;
   const contexts: BrowserContext[] = [];
 
-  const pageConfig = (proxy: Proxy) => () => ({
-    apiUrl: `${proxy.origin}/api/`,
-    jwtUrl: `${proxy.origin}/demo/sts`,
-    botId: DEMO_BOT_ID,
-    botName: DEMO_BOT_NAME,
-    clientId: DEMO_CLIENT_ID,
-    clientSecret: DEMO_CLIENT_SECRET,
-  });
-
   beforeAll(async () => {
     clearArtefacts('widget-');
     server = await startTestServer({ settings: { demoBot: HELPDESK_BOT_DIR } });
     proxyA = await startProxy(server.node.port);
     proxyB = await startProxy(server.node.port);
-    siteA = await startSite(pageConfig(proxyA));
-    siteB = await startSite(pageConfig(proxyB));
+    siteA = await startSite(demoPage(proxyA));
+    siteB = await startSite(demoPage(proxyB));
     browser = await launchBrowser();
   });
 
