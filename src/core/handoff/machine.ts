@@ -30,21 +30,6 @@ export function handoffEvent(name: EventName, detail: HandoffDetail, at: number,
 
 const base = (h: Handoff): HandoffDetail => ({ id: h.id, queue: h.queue, ...(h.reason !== undefined ? { reason: h.reason } : {}) });
 
-/** The bot (or the user, through the bot) asked for a human: wait in `queue`. A second request changes nothing. */
-export function request(current: Handoff | undefined, ask: { queue: string; reason?: string }, now: number, sessionId: string | undefined): Transition {
-  if (current) return { handoff: current, entries: [] };
-  const handoff: Handoff = {
-    id: newHandoffId(),
-    status: 'queued',
-    queue: ask.queue,
-    ...(ask.reason !== undefined ? { reason: ask.reason } : {}),
-    requestedAt: now,
-    queuedAt: now,
-    lastUserAt: now,
-  };
-  return { handoff, entries: [handoffEvent('handoff_queued', base(handoff), now, sessionId)] };
-}
-
 function owned(current: Handoff | undefined, handoffId: string): Handoff {
   if (!current || current.id !== handoffId) throw new CoreError('HANDOFF_NOT_FOUND');
   return current;
@@ -153,7 +138,11 @@ export function waitingUpdate(h: Handoff, position: number, etaSec: number, now:
   };
 }
 
-/** The bot asked for a human (`handoff_requested` among its entries) while it owns the conversation: queue it. */
+/**
+ * The bot asked for a human (`handoff_requested` among its entries) while it owns the conversation: the
+ * conversation waits in the queue it named. While a handoff is open the bot is not asked, so a second request
+ * cannot come; one that did would change nothing.
+ */
 export function handoffAsked(
   state: ConversationState,
   entries: readonly NewEntry[],
@@ -165,6 +154,14 @@ export function handoffAsked(
   const ask = entries.find((e) => e.body.kind === 'event' && e.body.name === 'handoff_requested');
   if (!ask || ask.body.kind !== 'event') return undefined;
   const detail = ask.body.detail?.handoff;
-  const t = request(undefined, { queue: detail?.queue ?? defaultQueue, ...(detail?.reason !== undefined ? { reason: detail.reason } : {}) }, now, sessionId);
-  return { entries: t.entries, value: { ...state, handoff: t.handoff! } };
+  const handoff: Handoff = {
+    id: newHandoffId(),
+    status: 'queued',
+    queue: detail?.queue ?? defaultQueue,
+    ...(detail?.reason !== undefined ? { reason: detail.reason } : {}),
+    requestedAt: now,
+    queuedAt: now,
+    lastUserAt: now,
+  };
+  return { entries: [handoffEvent('handoff_queued', base(handoff), now, sessionId)], value: { ...state, handoff } };
 }
