@@ -206,7 +206,8 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
       if (!this.link.open || this.goneAway) return;
       const frame = encodeEntry(e, this.view);
       if (frame !== null) {
-        for (const f of typeof frame === 'string' ? [frame] : frame) this.link.send(f);
+        if (typeof frame === 'string') this.link.send(frame);
+        else for (const f of frame) this.link.send(f);
         if (!this.link.open) return;
       }
       this.delivered = e.seq;
