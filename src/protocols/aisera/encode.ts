@@ -24,9 +24,9 @@ export type ModeType =
   | 'LiveAgentExited'
   | 'LiveAgentWaitingUpdate'
   | 'LiveAgentTyping'
-  // Reserved for the issues that add them (the codec passes them through unchanged).
   | 'StreamingInProgress'
   | 'StreamingCompleted'
+  // Reserved for the issues that add them (the codec passes them through unchanged).
   | 'Campaign'
   | 'AskForApproval'
   | 'SilentModeAnswerFound'
@@ -93,10 +93,11 @@ export interface Frame {
   user?: { id: string };
   /** Agent side: the open handoffs an agent's desk request lists. */
   handoffs?: HandoffSummary[];
+  /** A streamed answer (StreamingInProgress, StreamingCompleted). */
+  stream?: { id: string; index?: number; delta?: string; chunkCount?: number; finishReason?: 'stop' | 'length' | 'aborted' | 'error' };
   // Room for the issues that add them (docs/protocols/aisera.md §7); nothing sets these yet.
   /** A frame delivered after the request's synchronous `final` one (an async flow's result). */
   async?: boolean;
-  stream?: { id: string; index?: number; delta?: string; chunkCount?: number; finishReason?: 'stop' | 'length' | 'aborted' | 'error' };
   campaign?: { id: string; runId?: string; name?: string; type: 'Message' | 'Survey'; privacy: 'Anonymous' | 'Public' };
   approval?: { id: string; title: string; expiresAt?: string; details?: { label: string; value: string }[] };
   silent?: { threadId: string; visibility?: 'public' | 'private'; recipientUserId?: string };
