@@ -9,7 +9,7 @@ import { expectsFreeText } from './flow/asking.js';
 import { fetchCaller } from './flow/http.js';
 import { askWhich, begin, chosen, systemIntent } from './flow/navigation.js';
 import { answer, nodeOf, retry, startFlow } from './flow/runner.js';
-import { openState, top } from './flow/state.js';
+import { openState, sameJson, top } from './flow/state.js';
 import { Deferred, Turn, type ServiceCaller, type TurnServices } from './flow/turn.js';
 import type { IntentScore } from './nlu/classifier.js';
 
@@ -60,7 +60,7 @@ export class DialogEngine implements BotEngine {
   async turn(input: BotTurnInput): Promise<BotTurnOutput> {
     const { state, stored } = openState(input.dialog, input.sessionId, this.bot.variables);
     const client = input.client ?? {};
-    for (const [k, v] of Object.entries(client.sessionVars ?? {})) state.sessionVars[k] = v;
+    if (client.sessionVars) for (const k in client.sessionVars) state.sessionVars[k] = client.sessionVars[k]!;
     const trigger = input.trigger;
     const userInput: UserInput = trigger.type === 'message' ? trigger.input : { text: '' };
     const services: TurnServices = { ...this.services, constants: this.options.constants?.() ?? {} };
@@ -84,7 +84,7 @@ export class DialogEngine implements BotEngine {
       delete state.choose;
       return { outputs: [{ kind: 'message', content: { type: 'text', text: APOLOGY } }], dialog: state };
     }
-    const unchanged = stored !== undefined && stored === JSON.stringify(state);
+    const unchanged = stored !== undefined && sameJson(stored, state);
     return { outputs: turn.outputs, dialog: unchanged ? input.dialog : state, ...(stream ? { stream } : {}) };
   }
 

@@ -17,6 +17,12 @@ describe('text', () => {
     expect(normalise("won't  don't I'm")).toBe('will not do not i am');
   });
 
+  test('normalise: plain ASCII (the fast path) reads as the Unicode path does', () => {
+    // The same words with a non-ASCII character at the end take the full path; both must agree.
+    const samples = ['Hi there!!', 'reset_my-password   NOW', "it's 9:30, isn't it?", 'HD-1001 status?', '  a\tb\nc  ', '¿', ''];
+    for (const s of samples) expect(normalise(`${s} é`)).toBe(`${normalise(s)} e`.trim());
+  });
+
   test('synonyms replace multi-word variants, matched by stem', () => {
     const s = new Synonyms({ broken: ['not working', 'crashes'], laptop: ['notebook'] });
     expect(s.apply(['my', 'notebooks', 'keep', 'crashing'])).toEqual(['my', 'laptop', 'keep', 'broken']);

@@ -67,18 +67,61 @@ export function isState(v: unknown): v is DialogState {
 
 /**
  * The state to work on for this turn: a copy of the stored one, or a fresh one. A new session keeps only
- * the user variables.
+ * the user variables. `stored` is the stored state when the turn continues it: the turn compares against it
+ * ({@link sameJson}) to tell whether anything changed.
  */
-export function openState(stored: unknown, sessionId: string, defaults: { session: Vars; user: Vars }): { state: DialogState; stored: string | undefined } {
-  // A JSON round trip: the state is plain JSON (it is stored as such), and this is cheaper than
-  // structuredClone; the text is kept so that the turn can tell cheaply whether the state changed.
-  if (isState(stored) && stored.session === sessionId) {
-    const text = JSON.stringify(stored);
-    return { state: JSON.parse(text) as DialogState, stored: text };
+export function openState(stored: unknown, sessionId: string, defaults: { session: Vars; user: Vars }): { state: DialogState; stored: DialogState | undefined } {
+  if (isState(stored) && stored.session === sessionId) return { state: cloneJson(stored), stored };
+  const userVars = isState(stored) ? cloneJson(stored.userVars) : cloneJson(defaults.user);
+  const state: DialogState = { v: 1, session: sessionId, sessionVars: cloneJson(defaults.session), userVars, stack: [], seq: isState(stored) ? stored.seq : 0 };
+  return { state, stored: undefined };
+}
+
+const isPlain = (v: object): boolean => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * A deep copy of a JSON value as JSON would make it (keys with `undefined` dropped). The state is plain
+ * JSON, so this is exact; anything else (a `Date` a node put in a slot) takes the JSON round trip.
+ */
+export function cloneJson<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === undefined ? null : cloneJson(v[i]);
+    return out as T;
   }
-  const userVars = isState(stored) ? structuredClone(stored.userVars) : structuredClone(defaults.user);
-  const state: DialogState = { v: 1, session: sessionId, sessionVars: structuredClone(defaults.session), userVars, stack: [], seq: isState(stored) ? stored.seq : 0 };
-  return { state, stored: isState(stored) ? JSON.stringify(stored) : undefined };
+  if (!isPlain(v)) return JSON.parse(JSON.stringify(v)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = cloneJson(x);
+  }
+  return out as T;
+}
+
+/** Do two JSON values serialise alike (up to key order)? Keys holding `undefined` count as absent. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b) || !isPlain(a) || !isPlain(b)) return JSON.stringify(a) === JSON.stringify(b);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    n++;
+    if (!sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) n--;
+  return n === 0;
 }
 
 export const top = (s: DialogState): Frame | undefined => s.stack[s.stack.length - 1];

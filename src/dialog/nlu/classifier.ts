@@ -41,6 +41,8 @@ export class IntentClassifier {
   private readonly postings = new Map<string, { doc: number; w: number }[]>();
   private readonly docIntent: string[] = [];
   private readonly docNorm: number[] = [];
+  /** Scratch space of `rank`: one dot product per example, all zero between calls. */
+  private dots = new Float64Array(0);
   private readonly vocabulary: Vocabulary;
   private readonly maxIdf: number;
   readonly intents: readonly string[];
@@ -91,6 +93,7 @@ export class IntentClassifier {
       }
       this.docNorm.push(Math.sqrt(norm) || 1);
     });
+    this.dots = new Float64Array(docs.length);
     // Centroids: the sum of an intent's example vectors, each of length 1, then scaled to length 1.
     docs.forEach((d, i) => {
       const c = this.centroids.get(d.intent) ?? new Map<string, number>();
@@ -139,21 +142,26 @@ export class IntentClassifier {
 
   /** Intents by descending score (only those with a score above 0). */
   rank(analysis: Analysis): IntentScore[] {
-    const dots = new Float64Array(this.docIntent.length);
+    // Only the examples sharing a term with the utterance are visited (`touched`); `dots` is reused and
+    // left zeroed for the next call.
+    const dots = this.dots;
+    const touched: number[] = [];
     let qnorm = 0;
     for (const [t, tf] of analysis.terms) {
       const idf = this.idf.get(t);
       const w = idf === undefined ? UNKNOWN_WEIGHT * this.maxIdf * (t.includes('_') ? BIGRAM_WEIGHT * 0.5 : 1) : this.weight(t, tf);
       qnorm += w * w;
       if (idf === undefined) continue;
-      for (const p of this.postings.get(t)!) dots[p.doc]! += w * p.w;
+      for (const p of this.postings.get(t)!) {
+        if (dots[p.doc] === 0) touched.push(p.doc);
+        dots[p.doc]! += w * p.w;
+      }
     }
-    if (qnorm === 0) return [];
     qnorm = Math.sqrt(qnorm);
     const best = new Map<string, number>();
-    for (let i = 0; i < dots.length; i++) {
-      if (dots[i] === 0) continue;
+    for (const i of touched) {
       const s = dots[i]! / (qnorm * this.docNorm[i]!);
+      dots[i] = 0;
       const intent = this.docIntent[i]!;
       if (s > (best.get(intent) ?? 0)) best.set(intent, s);
     }

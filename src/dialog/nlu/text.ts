@@ -18,12 +18,18 @@ const CONTRACTIONS: readonly [RegExp, string][] = [
   [/['’]s\b/g, ''],
 ];
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const APOSTROPHE = /['’]/;
+const MARKS = /[\u0300-\u036f]/g;
+const GAPS = /[^\p{L}\p{N}]+/gu;
+const ASCII_GAPS = /[^a-z0-9]+/g;
+
 export function normalise(text: string): string {
-  let s = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-  for (const [re, to] of CONTRACTIONS) s = s.replace(re, to);
-  return s
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  // Most chat text is plain ASCII without apostrophes: it skips the Unicode folding and the contractions.
+  const ascii = !NON_ASCII.test(text);
+  let s = ascii ? text.toLowerCase() : text.normalize('NFKD').replace(MARKS, '').toLowerCase();
+  if (APOSTROPHE.test(s)) for (const [re, to] of CONTRACTIONS) s = s.replace(re, to);
+  return s.replace(ascii ? ASCII_GAPS : GAPS, ' ').trim();
 }
 
 export const words = (text: string): string[] => {
