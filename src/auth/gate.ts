@@ -22,6 +22,9 @@ type Verdict = { readonly until: number; readonly error: CoreError | null };
  * that follows a rate-limit disconnect. Verdicts are cached so the per-message check is cheap; the node
  * calls `forget` when tenancy changes, and a verdict is asked again after at most 1.25 × `cacheMs` anyway.
  */
+/** The key of one user of one bot in the gate's verdicts and rate limits (a caller may keep it: see `messageNow`). */
+export const gateKey = (botId: string, userId: string): string => `${botId}|${userId}`;
+
 export class Gate {
   private readonly verdicts = new Map<string, Verdict>();
 
@@ -74,10 +77,10 @@ export class Gate {
 
   /**
    * The same decision without waiting when it can be made from memory (a cached verdict and a local rate
-   * limiter): `null` to go ahead, the refusal, or `undefined` when only {@link message} can tell.
+   * limiter): `null` to go ahead, the refusal, or `undefined` when only {@link message} can tell. A connection
+   * passes its user's {@link gateKey}, made once: a key string made anew per message costs a hash per lookup.
    */
-  messageNow(botId: string, userId: string): CoreError | null | undefined {
-    const key = `${botId}|${userId}`;
+  messageNow(botId: string, userId: string, key = gateKey(botId, userId)): CoreError | null | undefined {
     const cached = this.verdicts.get(key);
     if (!cached || cached.until <= this.clock.now() || !this.limiter.consumeNow) return undefined;
     if (cached.error) return cached.error;

@@ -2,6 +2,8 @@ import type { Clock } from '../ports/clock.js';
 import type { RateDecision, RateLimiter } from '../ports/rate-limiter.js';
 import { systemClock } from './clock.js';
 
+const GRANTED: RateDecision = Object.freeze({ ok: true, retryAfterMs: 0 });
+
 /** In-process token buckets. Idle full buckets are forgotten so memory follows active subjects only. */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -25,7 +27,7 @@ export class MemoryRateLimiter implements RateLimiter {
       b.tokens -= cost;
       this.buckets.set(key, b);
       if (this.buckets.size > 100_000) this.forgetFull(now);
-      return { ok: true, retryAfterMs: 0 };
+      return GRANTED;
     }
     this.buckets.set(key, b);
     return { ok: false, retryAfterMs: Math.ceil(((cost - b.tokens) / this.perSecond) * 1000) };

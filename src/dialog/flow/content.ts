@@ -53,6 +53,29 @@ export function messageContents(n: MessageNodeDef, r: R, each: (path: string, fn
   return out;
 }
 
+/**
+ * The contents of a message node that uses no variables, built once and frozen: every turn that says it
+ * says the same objects, which lets the log and the protocol encoders serialise them once
+ * (`core/fixed-json.ts`). `null` for a node with templates or a list drawn from a variable.
+ */
+const fixed = new WeakMap<MessageNodeDef, readonly Content[] | null>();
+export function fixedContents(n: MessageNodeDef): readonly Content[] | null {
+  let contents = fixed.get(n);
+  if (contents === undefined) {
+    contents = n.list?.from === undefined && !JSON.stringify(n).includes('{{') ? deepFreeze(messageContents(n, (s) => s)) : null;
+    fixed.set(n, contents);
+  }
+  return contents;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 /** A question with its answer options, if it has some: quick replies (default) or buttons. */
 export function question(text: string, options: readonly ChoiceOption[] | undefined, present: 'quickReplies' | 'buttons' | 'none' = 'quickReplies'): Content {
   if (!options || options.length === 0 || present === 'none' || options.length > 13) return { type: 'text', text };

@@ -3,7 +3,7 @@ import { END, type CompiledNode } from '../definition/compiled.js';
 import { readEntity } from '../nlu/entities/index.js';
 import { ask, currentPart, formErrors, keep, read, type Answer } from './asking.js';
 import { holds } from './condition.js';
-import { messageContents } from './content.js';
+import { fixedContents, messageContents } from './content.js';
 import { planParts } from './forms.js';
 import { runHttp } from './http.js';
 import { MAX_STACK, top, type Frame, type Wait } from './state.js';
@@ -47,7 +47,7 @@ export async function advance(turn: Turn, frame: Frame, id: string): Promise<voi
     delete frame.wait;
     switch (node.type) {
       case 'message':
-        for (const c of messageContents(node.def, (s) => turn.render(s, frame), (path, card) => turn.each(frame, path, card))) turn.say(c);
+        for (const c of fixedContents(node.def) ?? messageContents(node.def, (s) => turn.render(s, frame), (path, card) => turn.each(frame, path, card))) turn.say(c);
         at = node.next;
         break;
       case 'set':

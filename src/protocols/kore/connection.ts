@@ -1,5 +1,5 @@
 import type { AccessClaims } from '../../auth/access-token.js';
-import type { Gate } from '../../auth/gate.js';
+import { gateKey, type Gate } from '../../auth/gate.js';
 import type { InboundCommand } from '../../core/commands.js';
 import type { ConversationService, TurnContext } from '../../core/conversation/service.js';
 import { CoreError, toCoreError } from '../../core/errors.js';
@@ -86,6 +86,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   private goneAway = false;
   private readonly openedAt: number;
   private violations: number[] = [];
+  private readonly gateKey: string;
 
   constructor(
     private readonly rt: KoreRuntime,
@@ -97,6 +98,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
     this.id = link.id;
     this.deviceId = claims.deviceId;
     this.conversationId = conversationIdFor(claims.botId, claims.userId);
+    this.gateKey = gateKey(claims.botId, claims.userId);
     this.ctx = koreTurnContext(claims);
     this.openedAt = rt.clock.now();
     rt.connections.add(this);
@@ -303,7 +305,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
 
   private message(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): Promise<void> | void {
     const { botId, userId } = this.claims;
-    const verdict = this.rt.gate.messageNow(botId, userId);
+    const verdict = this.rt.gate.messageNow(botId, userId, this.gateKey);
     if (verdict === undefined) {
       return this.rt.gate.message(botId, userId).then(
         () => this.turn(command, replyTo),

@@ -1,5 +1,6 @@
 import type { CoreError } from '../../core/errors.js';
-import type { Entry, EventName } from '../../core/model.js';
+import { FixedMemo } from '../../core/fixed-json.js';
+import type { Content, Entry, EventName } from '../../core/model.js';
 import { messageObject } from './templates.js';
 
 /** What an encoder needs to know about the connection and its bot. */
@@ -27,7 +28,14 @@ const KORE_EVENTS: ReadonlySet<EventName> = new Set<EventName>([
 function messageElement(entry: Entry & { body: { kind: 'bot_message' } }): string {
   // A human agent's words: the SDK's `live_agent` template draws an agent bubble.
   if (entry.from.role === 'agent' && entry.body.content.type === 'text') return liveAgentElement(entry.body.content.text);
-  const m = messageObject(entry.body.content);
+  return fixedElements.get(entry.body.content) ?? contentElement(entry.body.content);
+}
+
+/** Elements of fixed contents (a message node without variables), built once. */
+const fixedElements = new FixedMemo<string>((content) => contentElement(content as Content));
+
+function contentElement(content: Content): string {
+  const m = messageObject(content);
   if (typeof m === 'string') {
     const t = q(m);
     return `{"type":"text","component":{"type":"text","payload":{"text":${t}}},"cInfo":{"body":${t}}}`;

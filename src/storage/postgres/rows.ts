@@ -1,11 +1,7 @@
-import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
+import type { ConversationRef, ConversationState } from '../../core/model.js';
 import { DEDUPE_WINDOW } from '../../core/ports/store.js';
 
-/** The dedupe key of a user-originated entry: device + the client's own message id. */
-export const originKey = (e: Pick<NewEntry, 'origin'>): string | null =>
-  e.origin?.clientMessageId !== undefined ? `${e.origin.deviceId}\u0000${e.origin.clientMessageId}` : null;
-
-export const isMessage = (e: { readonly body: NewEntry['body'] }): boolean => e.body.kind === 'user_message' || e.body.kind === 'bot_message';
+export { decodeAppend, encodeAppend, isMessage, originKey } from '../shared/entries-json.js';
 
 /**
  * The newest {@link DEDUPE_WINDOW} origins of a conversation with their seqs, newest last. Keys are kept
@@ -67,19 +63,6 @@ export interface AppendRow {
   /** The conversation's message count after this append. */
   readonly last_msg: number;
   readonly data: string;
-}
-
-export const encodeAppend = (entries: readonly NewEntry[]): string => JSON.stringify(entries);
-
-/** The entries of a stored append, with their seq. */
-export function decodeAppend(row: Pick<AppendRow, 'last_seq' | 'data'>, conversationId: string): Entry[] {
-  const stored = JSON.parse(row.data) as (NewEntry & { seq: number; conversationId: string })[];
-  const first = row.last_seq - stored.length + 1;
-  for (let i = 0; i < stored.length; i++) {
-    stored[i]!.seq = first + i;
-    stored[i]!.conversationId = conversationId;
-  }
-  return stored;
 }
 
 /** Rows this process read or wrote, least recently used first; bounded. */

@@ -1,4 +1,4 @@
-import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
+import type { ConversationRef, ConversationState } from '../../core/model.js';
 import { OriginRing } from './origins.js';
 
 /**
@@ -40,25 +40,7 @@ export interface AppendRow {
   readonly data: string;
 }
 
-/** An append's entries as the JSON of its row: the entries exactly as the core wrote them. */
-export const encodeAppend = (entries: readonly NewEntry[]): string => JSON.stringify(entries);
-
-export const isMessage = (e: { readonly body: NewEntry['body'] }): boolean => e.body.kind === 'user_message' || e.body.kind === 'bot_message';
-
-/** The entries of a stored append, with their seq. */
-export function decodeAppend(row: AppendRow, conversationId: string): Entry[] {
-  const stored = JSON.parse(row.data) as (NewEntry & { seq: number; conversationId: string })[];
-  const first = row.last_seq - stored.length + 1;
-  for (let i = 0; i < stored.length; i++) {
-    stored[i]!.seq = first + i;
-    stored[i]!.conversationId = conversationId;
-  }
-  return stored;
-}
-
-/** The dedupe key of a user-originated entry: device + the client's own message id. */
-export const originKey = (e: Pick<NewEntry, 'origin'>): string | null =>
-  e.origin?.clientMessageId !== undefined ? `${e.origin.deviceId}\u0000${e.origin.clientMessageId}` : null;
+export { decodeAppend, encodeAppend, isMessage, originKey } from '../shared/entries-json.js';
 
 /** Rows this process wrote or read, most recently written last; bounded. */
 export class RowCache {
