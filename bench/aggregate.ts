@@ -23,6 +23,8 @@ export interface Agg {
   readonly max: number;
   readonly serverCpuPct: number;
   readonly cpuUsPerMsg: number;
+  /** Server instructions per round trip (perf stat; NaN without perf). */
+  readonly instrPerMsg: number;
   /** Outside services (PostgreSQL, Redis) when the target has them; NaN otherwise. */
   readonly serviceCpuPct: number;
   readonly serviceCpuUsPerMsg: number;
@@ -76,6 +78,7 @@ export function aggregate(cells: Cell[]): Agg {
     max: m((c) => c.run.latencyMs.max),
     serverCpuPct: m((c) => c.run.serverCpuPct),
     cpuUsPerMsg: median(cpu),
+    instrPerMsg: m((c) => c.instructionsPerMsg ?? NaN),
     serviceCpuPct: m((c) => c.run.serviceCpuPct ?? NaN),
     serviceCpuUsPerMsg: m((c) => c.run.serviceCpuUsPerMsg ?? NaN),
     cpuUsMin: Math.min(...cpu),

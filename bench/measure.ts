@@ -7,6 +7,7 @@ import type { RunResult, SetupResult, Target } from './loadgen/protocol.js';
 import { f1 } from './format.js';
 import { log } from './log.js';
 import type { BenchOptions } from './options.js';
+import { countInstructions } from './instructions.js';
 import { busyTicks, rssMiB } from './procfs.js';
 import { isCluster, startCluster, stopCluster } from './cluster.js';
 import { startLoadgen, startServer, stopServer, type Server } from './processes.js';
@@ -37,6 +38,8 @@ export interface Cell {
   readonly serverExitCode: number | null;
   readonly serverLogTail: string[];
   readonly errors: number;
+  /** Server instructions per round trip in the measured window (perf stat; not in profiling runs). */
+  readonly instructionsPerMsg?: number;
   /** Other processes' CPU (% of a core) just before the cell started, and how long we waited for it. */
   readonly before: { readonly otherPct: number; readonly waitedSec: number };
 }
@@ -112,6 +115,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
     await sleep(300);
     const rssConnected = await rssAfterGc(server);
     const during = hooks.duringRun?.(server);
+    const counting = hooks.nodeFlags ? undefined : countInstructions(server.pids ?? [server.pid], opts.warmupMs, opts.durationMs);
     const run = await lg.run({
       mode: sc.mode,
       durationMs: opts.durationMs,
@@ -127,6 +131,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
       ...(target !== 'echo' ? { metricsUrl: `${server.url}/metrics` } : {}),
     });
     await during;
+    const instructions = await counting;
     await lg.close();
     const exitCode = await stop(server);
     const errors = setup.failed + run.errorFrames + run.closes + run.socketErrors + run.sendFailures + run.timeouts;
@@ -144,6 +149,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
       serverExitCode: exitCode,
       serverLogTail: server.output.filter((l) => l.trim() && !/serving http|^listening \d+/.test(l)).slice(-20),
       errors,
+      ...(instructions !== undefined && run.msgPerSec > 0 ? { instructionsPerMsg: instructions / (run.msgPerSec * (opts.durationMs / 1000)) } : {}),
       before: quiet,
     };
   } catch (err) {

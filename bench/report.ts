@@ -71,10 +71,10 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       '### Closed loop (1 request in flight per connection)',
       '',
       'msg/s = completed request→bot_response round trips per second (median of reps [min–max]); latency in ms (median over reps); ' +
-        'CPU µs/msg = server CPU (utime+stime) per round trip; "×echo" = Colloquy ÷ raw ws echo of the same run.',
+        'CPU µs/msg = server CPU (utime+stime) per round trip; k instr/msg = thousands of server instructions per round trip (`perf stat`; steadier than CPU time on a busy host); "×echo" = Colloquy ÷ raw ws echo of the same run.',
       '',
-      '| conns | server | msg/s | ×echo | p50 ms | p95 ms | p99 ms | max ms | server CPU % | CPU µs/msg | ×echo | loadgen CPU % | peak RSS MiB | idle KiB/conn | setup sessions/s | errors | other CPU % (max) | reps |',
-      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| conns | server | msg/s | ×echo | p50 ms | p95 ms | p99 ms | max ms | server CPU % | CPU µs/msg | ×echo | k instr/msg | ×echo | loadgen CPU % | peak RSS MiB | idle KiB/conn | setup sessions/s | errors | other CPU % (max) | reps |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of closed) {
       const e = get(s.name, 'echo');
@@ -83,13 +83,13 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
         if (!a) continue;
         const isC = t === 'colloquy';
         lines.push(
-          `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(isC, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+          `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(isC, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
       }
       const c = get(s.name, 'colloquy');
       if (c && e) {
         lines.push(
-          `| ${s.connections} | *Colloquy ÷ echo* | *${ratio(c.msgPerSec, e.msgPerSec)}* | | *${ratio(c.p50, e.p50)}* | *${ratio(c.p95, e.p95)}* | *${ratio(c.p99, e.p99)}* | *${ratio(c.max, e.max)}* | *${ratio(c.serverCpuPct, e.serverCpuPct)}* | *${ratio(c.cpuUsPerMsg, e.cpuUsPerMsg)}* | | *${ratio(c.loadgenCpuPct, e.loadgenCpuPct)}* | *${ratio(c.peakRssMiB, e.peakRssMiB)}* | *${ratio(c.idleKiBPerConn, e.idleKiBPerConn)}* | *${ratio(c.setupPerSec, e.setupPerSec)}* | | | |`,
+          `| ${s.connections} | *Colloquy ÷ echo* | *${ratio(c.msgPerSec, e.msgPerSec)}* | | *${ratio(c.p50, e.p50)}* | *${ratio(c.p95, e.p95)}* | *${ratio(c.p99, e.p99)}* | *${ratio(c.max, e.max)}* | *${ratio(c.serverCpuPct, e.serverCpuPct)}* | *${ratio(c.cpuUsPerMsg, e.cpuUsPerMsg)}* | | *${ratio(c.instrPerMsg, e.instrPerMsg)}* | | *${ratio(c.loadgenCpuPct, e.loadgenCpuPct)}* | *${ratio(c.peakRssMiB, e.peakRssMiB)}* | *${ratio(c.idleKiBPerConn, e.idleKiBPerConn)}* | *${ratio(c.setupPerSec, e.setupPerSec)}* | | | |`,
         );
       }
     }
@@ -99,8 +99,8 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
     lines.push(
       '### Open loop (fixed aggregate rate, round-robin; latency from the *scheduled* send time)',
       '',
-      '| offered msg/s | conns | server | achieved msg/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | p99 ×echo | server CPU % | CPU µs/msg | ×echo | timeouts | errors | other CPU % (max) | reps |',
-      '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| offered msg/s | conns | server | achieved msg/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | p99 ×echo | server CPU % | CPU µs/msg | ×echo | k instr/msg | ×echo | timeouts | errors | other CPU % (max) | reps |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of open) {
       const e = get(s.name, 'echo');
@@ -109,7 +109,7 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
         if (!a) continue;
         const isC = t === 'colloquy';
         lines.push(
-          `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(isC, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+          `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(isC, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
       }
     }

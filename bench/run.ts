@@ -57,7 +57,7 @@ function logCell(cell: Cell): void {
   const r = cell.run;
   log(
     `rep ${cell.rep} ${cell.scenario} ${cell.target}: ${f0(r.msgPerSec)} msg/s, p50 ${f2(r.latencyMs.p50)} p99 ${f2(r.latencyMs.p99)} max ${f1(r.latencyMs.max)} ms, ` +
-      `server ${f0(r.serverCpuPct)} % = ${f1(r.serverCpuUsPerMsg)} µs/msg, loadgen ${f0(r.loadgenCpuPct)} %, other ${f1(r.otherCpuPct)} %, ` +
+      `server ${f0(r.serverCpuPct)} % = ${f1(r.serverCpuUsPerMsg)} µs/msg${cell.instructionsPerMsg ? ` = ${f0(cell.instructionsPerMsg / 1000)}k instructions/msg` : ''}, loadgen ${f0(r.loadgenCpuPct)} %, other ${f1(r.otherCpuPct)} %, ` +
       `setup ${cell.setup.connected}/${cell.setup.requested} at ${f0(cell.setup.sessionsPerSec)}/s, idle ${f2(cell.idle.kibPerConn)} KiB/conn, errors ${cell.errors}` +
       (cell.errors || r.errorSamples.length || cell.setup.errorSamples.length ? ` ${JSON.stringify([...cell.setup.errorSamples, ...r.errorSamples])}` : ''),
   );

@@ -8,7 +8,7 @@ import { fixedContents } from '../../src/dialog/flow/content.js';
 import { encodeEntry } from '../../src/protocols/kore/encode.js';
 import { decodeAppend, encodeAppend } from '../../src/storage/shared/entries-json.js';
 
-const menu = { text: 'Hello! How can I help?', buttons: [{ title: 'Reset a password', payload: '/reset_password' }] };
+const menu = { type: 'message' as const, text: 'Hello! How can I help?', buttons: [{ title: 'Reset a password', payload: '/reset_password' }] };
 const entry = (content: Content, seq = 2): Entry => ({
   id: `m-${seq}`,
   at: 1_795_000_000_000,
@@ -32,9 +32,9 @@ describe('fixedContents', () => {
   });
 
   test('a node with a variable, or a list drawn from one, is rendered per turn', () => {
-    expect(fixedContents({ text: 'Hello {{user.name}}' })).toBeNull();
-    expect(fixedContents({ buttons: [{ title: 'Open {{ticket.id}}', payload: '/x' }] })).toBeNull();
-    expect(fixedContents({ list: { from: 'tickets', item: { title: 'x' } } })).toBeNull();
+    expect(fixedContents({ type: 'message', text: 'Hello {{user.name}}' })).toBeNull();
+    expect(fixedContents({ type: 'message', buttons: [{ title: 'Open {{ticket.id}}', payload: '/x' }] })).toBeNull();
+    expect(fixedContents({ type: 'message', list: { from: 'tickets', item: { title: 'x' } } })).toBeNull();
   });
 });
 
