@@ -8,7 +8,11 @@ import type { IdleHandler, IdleTimers } from '../ports/idle-timers.js';
  * notices first ends it, once. (A cluster shares its timers instead: bus/redis/idle-timers.ts.)
  */
 export class SessionTimers implements IdleTimers {
-  private readonly timers = new Map<string, { timer: Timer; sessionId: string; delayMs: number }>();
+  /**
+   * `due`: when the session falls idle. Activity only moves `due` later; the timer, when it fires early,
+   * sleeps again until `due` — every message would otherwise re-arm a timer (a timer-list reinsertion each).
+   */
+  private readonly timers = new Map<string, { timer: Timer; sessionId: string; delayMs: number; due: number }>();
 
   constructor(
     private readonly clock: Clock,
@@ -19,19 +23,28 @@ export class SessionTimers implements IdleTimers {
   /** Activity in a session: (re)start its idle countdown (`delayMs` from now). */
   touch(conversation: ConversationRef, sessionId: string, delayMs = this.idleMs): void {
     const conversationId = conversation.id;
+    const due = this.clock.now() + delayMs;
     const existing = this.timers.get(conversationId);
-    if (existing && existing.sessionId === sessionId && existing.delayMs === delayMs) {
-      existing.timer.refresh();
+    if (existing && existing.sessionId === sessionId && existing.delayMs === delayMs && due >= existing.due) {
+      existing.due = due;
       return;
     }
     existing?.timer.cancel();
-    const timer = this.clock.setTimer(delayMs, () => {
-      if (this.timers.get(conversationId)?.timer !== timer) return;
+    this.arm(conversation, { sessionId, delayMs, due }, delayMs);
+  }
+
+  private arm(conversation: ConversationRef, t: { sessionId: string; delayMs: number; due: number }, inMs: number): void {
+    const conversationId = conversation.id;
+    const entry = { ...t, timer: undefined as unknown as Timer };
+    entry.timer = this.clock.setTimer(inMs, () => {
+      if (this.timers.get(conversationId) !== entry) return;
+      const left = entry.due - this.clock.now();
+      if (left > 0) return this.arm(conversation, entry, left);
       this.timers.delete(conversationId);
       // The handler reports its own failures; a local timer is not retried.
-      this.onIdle(conversation, sessionId).catch(() => {});
+      this.onIdle(conversation, entry.sessionId).catch(() => {});
     });
-    this.timers.set(conversationId, { timer, sessionId, delayMs });
+    this.timers.set(conversationId, entry);
   }
 
   forget(conversationId: string): void {

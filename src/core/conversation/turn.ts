@@ -64,7 +64,11 @@ export interface TurnContext {
 /** Mark the entries a request caused: each carries its id, the last one `last`. */
 export function markRequest(entries: readonly NewEntry[], request: { readonly id: string | number } | undefined, last: boolean): NewEntry[] {
   if (!request) return entries as NewEntry[];
-  return entries.map((e, i) => ({ ...e, request: last && i === entries.length - 1 ? { id: request.id, last: true } : { id: request.id } }));
+  const mark = { id: request.id };
+  const lastMark = last ? { id: request.id, last: true as const } : mark;
+  const marked = new Array<NewEntry>(entries.length);
+  for (let i = 0; i < entries.length; i++) marked[i] = { ...entries[i]!, request: i === entries.length - 1 ? lastMark : mark };
+  return marked;
 }
 
 export interface Accepted {

@@ -127,15 +127,25 @@ export class IntentClassifier {
   analyse(text: string): Analysis {
     let ws = this.synonyms.apply(words(this.mark(text)));
     if (this.fuzzy) {
-      let changed = false;
-      const fixed = ws.flatMap((w) => {
-        if (STOPWORDS.has(w) || this.vocabulary.has(w) || w.startsWith('zzz')) return [w];
+      // Typos: words neither known nor small are corrected (or split in two known ones); most utterances
+      // have none, and then nothing is copied.
+      let fixed: string[] | undefined;
+      for (let i = 0; i < ws.length; i++) {
+        const w = ws[i]!;
+        if (STOPWORDS.has(w) || this.vocabulary.has(w) || w.startsWith('zzz')) {
+          fixed?.push(w);
+          continue;
+        }
         const c = this.vocabulary.correct(w) ?? this.split(w);
-        if (c === undefined) return [w];
-        changed = true;
-        return c;
-      });
-      if (changed) ws = this.synonyms.apply(fixed);
+        if (c === undefined) {
+          fixed?.push(w);
+          continue;
+        }
+        fixed ??= ws.slice(0, i);
+        if (typeof c === 'string') fixed.push(c);
+        else fixed.push(...c);
+      }
+      if (fixed) ws = this.synonyms.apply(fixed);
     }
     return { words: ws, terms: termsOf(ws) };
   }

@@ -174,7 +174,7 @@ function responseFrame(entry: Entry, element: string, view: KoreView): string {
 
 /** The seed's ack; `seq` is the stored message's place in the log (absent when nothing was stored). */
 export const ackFrame = (replyTo: string | number | null, seq?: number): string =>
-  JSON.stringify({ ok: true, replyto: replyTo, message: 'delivered', type: 'ack', ...(seq !== undefined ? { seq } : {}) });
+  `{"ok":true,"replyto":${q(replyTo)},"message":"delivered","type":"ack"${seq !== undefined ? `,"seq":${seq}` : ''}}`;
 
 export const pongFrame = (replyTo: string | number | null): string => JSON.stringify({ ok: true, type: 'pong', replyto: replyTo });
 
