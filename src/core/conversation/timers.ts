@@ -7,12 +7,19 @@ import type { IdleHandler, IdleTimers } from '../ports/idle-timers.js';
  * session to be ended; the service re-checks the log under the conversation's lock, so whichever node
  * notices first ends it, once. (A cluster shares its timers instead: bus/redis/idle-timers.ts.)
  */
+interface TimerEntry {
+  readonly timer: Timer;
+  readonly sessionId: string;
+  readonly delayMs: number;
+  due: number;
+}
+
 export class SessionTimers implements IdleTimers {
   /**
    * `due`: when the session falls idle. Activity only moves `due` later; the timer, when it fires early,
    * sleeps again until `due` — every message would otherwise re-arm a timer (a timer-list reinsertion each).
    */
-  private readonly timers = new Map<string, { timer: Timer; sessionId: string; delayMs: number; due: number }>();
+  private readonly timers = new Map<string, TimerEntry>();
 
   constructor(
     private readonly clock: Clock,
@@ -22,29 +29,29 @@ export class SessionTimers implements IdleTimers {
 
   /** Activity in a session: (re)start its idle countdown (`delayMs` from now). */
   touch(conversation: ConversationRef, sessionId: string, delayMs = this.idleMs): void {
-    const conversationId = conversation.id;
     const due = this.clock.now() + delayMs;
-    const existing = this.timers.get(conversationId);
+    const existing = this.timers.get(conversation.id);
     if (existing && existing.sessionId === sessionId && existing.delayMs === delayMs && due >= existing.due) {
       existing.due = due;
       return;
     }
     existing?.timer.cancel();
-    this.arm(conversation, { sessionId, delayMs, due }, delayMs);
+    this.arm(conversation, sessionId, delayMs, due);
   }
 
-  private arm(conversation: ConversationRef, t: { sessionId: string; delayMs: number; due: number }, inMs: number): void {
-    const conversationId = conversation.id;
-    const entry = { ...t, timer: undefined as unknown as Timer };
-    entry.timer = this.clock.setTimer(inMs, () => {
-      if (this.timers.get(conversationId) !== entry) return;
-      const left = entry.due - this.clock.now();
-      if (left > 0) return this.arm(conversation, entry, left);
-      this.timers.delete(conversationId);
-      // The handler reports its own failures; a local timer is not retried.
-      this.onIdle(conversation, entry.sessionId).catch(() => {});
-    });
-    this.timers.set(conversationId, entry);
+  /** Set the conversation's timer to go off at `due`. */
+  private arm(conversation: ConversationRef, sessionId: string, delayMs: number, due: number): void {
+    const entry: TimerEntry = { sessionId, delayMs, due, timer: this.clock.setTimer(due - this.clock.now(), () => this.fire(conversation, entry)) };
+    this.timers.set(conversation.id, entry);
+  }
+
+  private fire(conversation: ConversationRef, entry: TimerEntry): void {
+    if (this.timers.get(conversation.id) !== entry) return;
+    // Touched since it was set: sleep again until the new due time.
+    if (entry.due > this.clock.now()) return this.arm(conversation, entry.sessionId, entry.delayMs, entry.due);
+    this.timers.delete(conversation.id);
+    // The handler reports its own failures; a local timer is not retried.
+    this.onIdle(conversation, entry.sessionId).catch(() => {});
   }
 
   forget(conversationId: string): void {

@@ -72,6 +72,29 @@ export const idleTimersSuite: Suite<IdleTimersCtx> = [
     },
   },
   {
+    name: 'activity in the same session postpones the idle end; it is handed over once',
+    async run(ctx) {
+      try {
+        const fired: string[] = [];
+        const t = node(ctx, 60_000, fired);
+        const c = conv();
+        t.touch(c, 's-1', 300);
+        await sleep(200);
+        t.touch(c, 's-1', 300);
+        const last = Date.now();
+        await eventually(() => fired.length > 0, 3000, 'onIdle');
+        const after = Date.now() - last;
+        assert.ok(after <= 300 + 1500, `fired ${after} ms after the last touch`);
+        // A local timer knows the last touch: it does not ask before the delay after it (shared ones may ask early).
+        if (!ctx.shared) assert.ok(after >= 290, `fired ${after} ms after the last touch`);
+        await sleep(400);
+        assert.deepEqual(fired, [`${c.id}/s-1`]);
+      } finally {
+        stopAll();
+      }
+    },
+  },
+  {
     name: 'forget cancels; other conversations are not affected',
     async run(ctx) {
       try {

@@ -1,12 +1,11 @@
-import { FixedMemo } from '../../core/fixed-json.js';
-import type { Entry, NewEntry } from '../../core/model.js';
-
-const contentJson = new FixedMemo<string>((content) => JSON.stringify(content));
-
 /**
  * The entries of an append as both stores keep them: one JSON array per append, in seq order, the entries
  * exactly as the core wrote them (their `seq` and conversation are implied by the row).
  */
+import { FixedMemo } from '../../core/fixed-json.js';
+import type { Entry, NewEntry } from '../../core/model.js';
+
+const contentJson = new FixedMemo<string>((content) => JSON.stringify(content));
 
 /** One entry's JSON; a bot message whose content is fixed (frozen) reuses that content's JSON. */
 function entryJson(e: NewEntry): string {
