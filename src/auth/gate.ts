@@ -17,14 +17,14 @@ export interface GateSettings {
 
 type Verdict = { readonly until: number; readonly error: CoreError | null };
 
+/** The key of one user of one bot in the gate's verdicts and rate limits (a caller may keep it: see `messageNow`). */
+export const gateKey = (botId: string, userId: string): string => `${botId}|${userId}`;
+
 /**
  * Who may talk to which bot, right now: suspended bots, blocked users, rate limits and the penalty
  * that follows a rate-limit disconnect. Verdicts are cached so the per-message check is cheap; the node
  * calls `forget` when tenancy changes, and a verdict is asked again after at most 1.25 × `cacheMs` anyway.
  */
-/** The key of one user of one bot in the gate's verdicts and rate limits (a caller may keep it: see `messageNow`). */
-export const gateKey = (botId: string, userId: string): string => `${botId}|${userId}`;
-
 export class Gate {
   private readonly verdicts = new Map<string, Verdict>();
 

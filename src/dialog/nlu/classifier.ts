@@ -42,7 +42,7 @@ export class IntentClassifier {
   private readonly docIntent: string[] = [];
   private readonly docNorm: number[] = [];
   /** Scratch space of `rank`: one dot product per example, all zero between calls. */
-  private dots = new Float64Array(0);
+  private readonly dots: Float64Array;
   private readonly vocabulary: Vocabulary;
   private readonly maxIdf: number;
   readonly intents: readonly string[];
