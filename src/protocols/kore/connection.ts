@@ -69,8 +69,11 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
    * conversation's sequencer.
    */
   private pending: Promise<void> | undefined;
-  /** Turns started from this connection and not yet finished. */
-  private readonly turns = new Set<Promise<void>>();
+  /**
+   * The turn started last (it never rejects). All of a connection's turns are of one conversation, whose
+   * sequencer runs them one at a time in the order they started: once this one has settled, all have.
+   */
+  private lastTurn: Promise<void> | undefined;
   private attached = false;
   private closing = false;
   private replaced = false;
@@ -324,15 +327,13 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   /** Start the turn. Not awaited: the sequencer keeps turns in order, and the next frame need not wait for the bot. */
   private turn(command: Extract<InboundCommand, { type: 'message' }>, replyTo: string | number | null): void {
     const ctx = command.sessionVars ? { ...this.ctx, client: { ...KORE_CLIENT, sessionVars: command.sessionVars } } : this.ctx;
-    const turn = this.rt.conversations
+    this.lastTurn = this.rt.conversations
       .receive(ctx, command.input, command.clientMessageId, (a) => this.link.send(ackFrame(replyTo, a.seq)))
       .catch((err: unknown) => {
         const e = toCoreError(err);
         this.log.error({ err }, 'kore.turn_failed');
         this.link.send(errorFrame(e.code === 'INTERNAL' ? new CoreError('STORE_UNAVAILABLE') : e, replyTo));
-      })
-      .finally(() => this.turns.delete(turn));
-    this.turns.add(turn);
+      });
   }
 
   private violation(err: CoreError): Promise<void> | void {
@@ -350,7 +351,7 @@ export class KoreConnection implements Subscriber, ConnectionHandler, LiveConnec
   private async refuse(err: CoreError, replyTo: string | number | null): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await Promise.allSettled([...this.turns]);
+    await this.lastTurn;
     this.link.send(errorFrame(err, replyTo));
     this.link.close(err);
   }
