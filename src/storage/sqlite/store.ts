@@ -134,7 +134,9 @@ export class SqliteStore implements ConversationStore {
       let i = 0;
       for (const [id, t] of touched) {
         for (const [hash, seq] of t.origins) t.row.origins.add(hash, seq);
-        this.cache.set(id, { ...t.row, no: nos[i++]! });
+        const no = nos[i++]!;
+        // (A copy only for a conversation this batch created: it learns its key.)
+        this.cache.set(id, t.row.no === no ? t.row : { ...t.row, no });
       }
     }
     this.onBatch?.(batch.length, performance.now() - started);
