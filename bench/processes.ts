@@ -51,6 +51,8 @@ export interface Server {
 export interface ServerExtra {
   readonly env?: Record<string, string>;
   readonly core?: number;
+  /** Run Colloquy from this copy of the project (its dist/, bots/ and package.json) instead of SNAPSHOT. */
+  readonly build?: string;
 }
 
 export interface ServerConfig {
@@ -73,7 +75,7 @@ export async function startServer(target: Target, config: ServerConfig, nodeFlag
     env = cleanEnv({});
   } else {
     dataDir = mkdtempSync(join(os.tmpdir(), 'colloquy-bench-'));
-    args = [...nodeFlags, '--expose-gc', '--import', GC_HOOK, join(SNAPSHOT, 'dist', 'server', 'cli.js'), 'start'];
+    args = [...nodeFlags, '--expose-gc', '--import', GC_HOOK, join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js'), 'start'];
     env = cleanEnv({
       COLLOQUY_PORT: '0',
       COLLOQUY_HOST: '127.0.0.1',
