@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { hashPassword } from '../../src/auth/passwords.js';
+import { openTenancy } from '../../src/server/engines.js';
 import { HELPDESK_BOT_DIR } from '../../src/server/demo.js';
 import { AgentClient, waitingIn } from '../support/agent-client.js';
 import { KoreClient, KoreSocket, postJson, type Frame } from '../support/kore-client.js';
@@ -66,6 +68,31 @@ describe('agent sign-in', () => {
     expect(hello['agent']).toMatchObject({ id: 'dana', name: 'Dana' });
     await expect(KoreSocket.open(url)).rejects.toMatchObject({ status: 401 });
     await s.close();
+  });
+
+  test('setting an agent\'s password voids the tokens issued before it; signing in again gives a good one', async () => {
+    // As `colloquy agent add` / `colloquy agent password` do: straight into the node's database while it runs.
+    const cli = await openTenancy(server.config);
+    try {
+      const first = await hashPassword('first-password-1');
+      await cli.desk.saveAgent({ id: 'rotating', name: 'Rota', passwordHash: first, queues: ['it-support'], capacity: 1, createdAt: Date.now() });
+      const before = await AgentClient.login(server.url, 'rotating', 'first-password-1');
+      expect((await postJson(`${server.url}/api/agent/ticket`, {}, { authorization: `Bearer ${before.token}` })).status).toBe(200);
+
+      const account = (await cli.desk.agent('rotating'))!;
+      await cli.desk.saveAgent({ ...account, passwordHash: await hashPassword('second-password-2') });
+      const refused = await postJson(`${server.url}/api/agent/ticket`, {}, { authorization: `Bearer ${before.token}` });
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors[0]).toMatchObject({ code: 'UNAUTHORIZED', msg: expect.stringContaining('password') });
+      expect((await postJson(`${server.url}/api/agent/login`, { id: 'rotating', password: 'first-password-1' })).status).toBe(401);
+
+      const after = await AgentClient.login(server.url, 'rotating', 'second-password-2');
+      const s = await KoreSocket.open(await after.ticketUrl());
+      expect((await s.next((f) => f['type'] === 'hello'))['agent']).toMatchObject({ id: 'rotating' });
+      await s.close();
+    } finally {
+      await cli.close();
+    }
   });
 });
 

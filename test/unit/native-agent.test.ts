@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AccessTokens } from '../../src/auth/access-token.js';
-import { AgentTokens } from '../../src/auth/agent-token.js';
+import { AgentTokens, credentialStamp } from '../../src/auth/agent-token.js';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { CoreError } from '../../src/core/errors.js';
 import { ManualClock } from '../../src/core/memory/clock.js';
@@ -33,9 +33,10 @@ describe('agent tokens', () => {
     const clock = new ManualClock(1_700_000_000_000);
     const now = clock.now();
     const agents = new AgentTokens(SECRET, 60_000, clock);
-    const issued = await agents.issue('dana');
+    const hash = 'scrypt$16384$8$1$c2FsdA$a2V5';
+    const issued = await agents.issue('dana', hash);
     expect(issued.expiresAt).toBe(now + 60_000);
-    expect(await agents.verify(issued.token)).toBe('dana');
+    expect(await agents.verify(issued.token)).toEqual({ agentId: 'dana', credential: credentialStamp(hash) });
     const users = new AccessTokens(SECRET, 60_000, clock);
     await expect(users.verify(issued.token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     const user = await users.issue({ userId: 'u-1', botId: 'st-1', clientId: 'cs-1', deviceId: 'd-1', identity: 'a@b' });
@@ -43,6 +44,14 @@ describe('agent tokens', () => {
     await expect(new AgentTokens('y'.repeat(40), 60_000, clock).verify(issued.token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     clock.advance(61_000);
     await expect(agents.verify(issued.token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
+
+  test('the credential stamp is short, stable for one hash, different for another (a new salt), empty without one', () => {
+    const a = credentialStamp('scrypt$16384$8$1$c2FsdA$a2V5');
+    expect(a).toHaveLength(16);
+    expect(credentialStamp('scrypt$16384$8$1$c2FsdA$a2V5')).toBe(a);
+    expect(credentialStamp('scrypt$16384$8$1$b3RoZXI$a2V5')).not.toBe(a);
+    expect(credentialStamp(undefined)).toBe('');
   });
 });
 

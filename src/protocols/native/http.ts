@@ -1,5 +1,5 @@
 import { bearer } from '../../auth/access-token.js';
-import type { AgentTokens } from '../../auth/agent-token.js';
+import { credentialStamp, type AgentTokens } from '../../auth/agent-token.js';
 import { verifyPassword } from '../../auth/passwords.js';
 import type { Tickets } from '../../auth/tickets.js';
 import { CoreError } from '../../core/errors.js';
@@ -56,7 +56,7 @@ export function agentRoutes(deps: AgentHttpDeps): Route[] {
       deps.log.info({ agent: id.slice(0, 64) }, 'agent.login_refused');
       throw new CoreError('BAD_CREDENTIALS');
     }
-    const issued = await deps.tokens.issue(account.id);
+    const issued = await deps.tokens.issue(account.id, account.passwordHash);
     deps.log.info({ agent: account.id }, 'agent.login');
     return reply(200, {
       token: issued.token,
@@ -66,9 +66,11 @@ export function agentRoutes(deps: AgentHttpDeps): Route[] {
   };
 
   const ticket = async (req: HttpRequest): Promise<HttpReply> => {
-    const agentId = await deps.tokens.verify(bearer(header(req, 'authorization')));
+    const { agentId, credential } = await deps.tokens.verify(bearer(header(req, 'authorization')));
     const account = await deps.accounts.agent(agentId);
     if (!account) throw new CoreError('UNAUTHORIZED', 'This agent account no longer exists.');
+    // A password set since the sign-in voids the token (someone else may have known the old one).
+    if (credential !== credentialStamp(account.passwordHash)) throw new CoreError('UNAUTHORIZED', 'The password of this agent account has changed; sign in again.');
     const sid = await deps.tickets.mintAgent(agentId);
     const ws = req.baseUrl.replace(/^http/, 'ws');
     return reply(200, { ticket: sid, url: `${ws}/api/agent/ws?ticket=${encodeURIComponent(sid)}` });
