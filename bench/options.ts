@@ -17,6 +17,9 @@ const FLAGS = {
   profile: { type: 'boolean', default: false },
   'profile-only': { type: 'boolean', default: false },
   'profile-interval': { type: 'string' },
+  alloc: { type: 'boolean', default: false },
+  'alloc-only': { type: 'boolean', default: false },
+  'alloc-rate': { type: 'string' },
   perf: { type: 'boolean', default: false },
   'perf-callgraph': { type: 'boolean', default: false },
   'quiet-pct': { type: 'string' },
@@ -44,7 +47,11 @@ export interface BenchOptions {
   readonly sync: 'full' | 'normal' | undefined;
   readonly targets: Target[];
   readonly profile: boolean;
+  /** Only the profiling runs (`--profile-only`, `--alloc-only`): no measured cells, no engine or knowledge runs. */
   readonly profileOnly: boolean;
+  /** `--alloc`: the heap allocated per round trip (bench/profile-alloc.ts), at `allocRate` msg/s, open loop. */
+  readonly alloc: boolean;
+  readonly allocRate: number;
   readonly perf: boolean;
   readonly perfCallgraph: boolean;
   readonly profileIntervalUs: number;
@@ -72,7 +79,9 @@ export function toOptions(flags: Flags): BenchOptions {
     sync: flags.sync as 'full' | 'normal' | undefined,
     targets: (flags.targets ?? 'echo,colloquy').split(',').map((t) => t.trim()) as Target[],
     profile: flags.profile || flags['profile-only'],
-    profileOnly: flags['profile-only'],
+    profileOnly: flags['profile-only'] || flags['alloc-only'],
+    alloc: flags.alloc || flags['alloc-only'],
+    allocRate: Number(flags['alloc-rate'] ?? 2000),
     perf: flags.perf || flags['perf-callgraph'],
     perfCallgraph: flags['perf-callgraph'],
     profileIntervalUs: Number(flags['profile-interval'] ?? 500),

@@ -46,7 +46,7 @@ export interface V8Profile {
 }
 
 /** Which part of the system a frame belongs to: a Colloquy module, an npm package, Node's internals, V8. */
-function areaOf(frame: ProfileNode['callFrame']): string {
+export function areaOf(frame: Pick<ProfileNode['callFrame'], 'functionName' | 'url'>): string {
   const fn = frame.functionName;
   if (!frame.url) {
     if (fn === '(garbage collector)' || fn === '(program)' || fn === '(idle)' || fn === '(root)') return fn;

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js';
 import { formatEngine, type EngineBench } from './engine.js';
 import { formatKnowledge, type KnowledgeBench } from './kb.js';
 import { clusterTables } from './report-cluster.js';
+import { formatAlloc, type AllocProfile } from './profile-alloc.js';
 import { formatPerf, type PerfProfile } from './profile-perf.js';
 import { formatV8Profile, type V8Profile } from './profile-v8.js';
 import type { TargetCheck } from './targets.js';
@@ -28,6 +29,8 @@ export interface BenchRecord {
   readonly cells: Cell[];
   readonly profile: V8Profile | undefined;
   readonly perf: PerfProfile | undefined;
+  /** `--alloc`: heap allocated per round trip. */
+  readonly alloc?: AllocProfile | undefined;
   /** The dialog engine alone (bench/engine.ts). */
   readonly engine?: EngineBench | undefined;
   /** Knowledge answers (bench/kb.ts). */
@@ -43,6 +46,7 @@ export function renderMarkdown(rec: BenchRecord): string {
     rec.knowledge ? formatKnowledge(rec.knowledge) : '',
     rec.profile ? formatV8Profile(rec.profile) : '',
     rec.perf ? formatPerf(rec.perf, rec.options.perfCallgraph) : '',
+    rec.alloc ? formatAlloc(rec.alloc) : '',
   ].join('\n');
 }
 

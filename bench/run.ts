@@ -14,8 +14,10 @@
  *   npm run bench -- --profile-only     # only that profile run
  *   npm run bench -- --perf             # also: an on-CPU `perf record` of Colloquy (kernel + SQLite + JIT)
  *   npm run bench -- --perf-callgraph   # the same with call graphs (-g; slows the server here, shares only)
+ *   npm run bench -- --alloc            # also: heap allocated per round trip, echo and Colloquy (--alloc-only: only that)
  *   other flags: --connections 100,1000 --rates 5000 --open-connections 1000 --duration 8 --warmup 2
  *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,colloquy
+ *                --alloc-rate 2000
  */
 // The parts: options.ts (flags), machine.ts (pinning, limits, versions), snapshot.ts (the dist/ copy),
 // processes.ts (server and load generator), measure.ts (one cell), aggregate.ts, targets.ts, report.ts
@@ -33,6 +35,7 @@ import { assertFdLimit, clkTck, describeMachine, detectPinning, fdLimit } from '
 import { measureQuietest, type Cell, type Rig, type Scenario } from './measure.js';
 import { readFlags, toOptions } from './options.js';
 import { OUT_DIR, PROFILE_DIR, ROOT, SNAPSHOT } from './paths.js';
+import { allocRun } from './profile-alloc.js';
 import { perfAvailable, perfRun, type PerfProfile } from './profile-perf.js';
 import { profileRun, type V8Profile } from './profile-v8.js';
 import { renderMarkdown, type BenchRecord } from './report.js';
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     if (perfAvailable()) perf = await perfRun(rig);
     else log('--perf: perf is not installed; skipped');
   }
+  const alloc = opts.alloc ? await allocRun(rig, opts.allocRate) : undefined;
 
   const record: BenchRecord = {
     started: started.toISOString(),
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
     cells,
     profile,
     perf,
+    alloc,
     engine,
     knowledge,
   };
