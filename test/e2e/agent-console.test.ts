@@ -9,22 +9,18 @@ import {
   ARTEFACTS,
   bubbles,
   clearArtefacts,
-  demoPage,
   footerFrozen,
   launchBrowser,
   record,
   say,
   screenshot,
-  startProxy,
-  startSite,
   TRACE_SCRIPT,
   until,
   waitForBubble,
   welcomeSettled,
-  type Proxy,
   type Recorder,
-  type Site,
 } from './harness.js';
+import { demoPage, startProxy, startSite, type Proxy, type Site } from './sites.js';
 
 /**
  * Live-agent handoff end to end, in real browsers: a user in the real Kore Web SDK (on its own origin,

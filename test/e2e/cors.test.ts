@@ -7,7 +7,19 @@ import { stringify } from 'yaml';
 import { KoreClient } from '../support/kore-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { hasChromium, need } from '../support/services.js';
-import { bubbles, clearArtefacts, footerFrozen, launchBrowser, record, say, screenshot, startSite, until, waitForBubble, type Recorder, type Site } from './harness.js';
+import {
+  bubbles,
+  clearArtefacts,
+  footerFrozen,
+  launchBrowser,
+  record,
+  say,
+  screenshot,
+  until,
+  waitForBubble,
+  type Recorder,
+} from './harness.js';
+import { startSite, type Site } from './sites.js';
 
 /**
  * A server configured with an explicit CORS allow-list (a YAML config file, no `*`): the real SDK on

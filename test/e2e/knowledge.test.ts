@@ -9,20 +9,16 @@ import {
   botFrames,
   bubbles,
   clearArtefacts,
-  demoPage,
   footerFrozen,
   launchBrowser,
   record,
   say,
   screenshot,
-  startProxy,
-  startSite,
   TRACE_SCRIPT,
   until,
   welcomeSettled,
-  type Proxy,
-  type Site,
 } from './harness.js';
+import { demoPage, startProxy, startSite, type Proxy, type Site } from './sites.js';
 
 /**
  * A knowledge answer in the real, unmodified Kore Web SDK: a question no intent of the demo bot covers is
