@@ -35,7 +35,7 @@ describe('a user message', () => {
     const c = conversationScript();
     const { sessionId } = await c.service.open(c.on());
     await c.send({ text: 'fruit apple', display: 'Apple' });
-    expect(c.bot.turns).toEqual([{ conversation: c.conversation, sessionId, trigger: { type: 'message', input: { text: 'fruit apple', display: 'Apple' } }, dialog: undefined }]);
+    expect(c.bot.turns).toEqual([{ conversation: c.conversation, sessionId, trigger: { type: 'message', input: { text: 'fruit apple', display: 'Apple' } }, dialog: undefined, inline: false }]);
   });
 
   test('bot outputs are stored in order as bot messages and events of the session', async () => {

@@ -24,14 +24,8 @@ export async function botReply(
   const conv = ctx.conversation;
   let out: BotTurnOutput;
   try {
-    out = await bot.turn({
-      conversation: conv,
-      sessionId,
-      trigger,
-      dialog,
-      ...(ctx.client !== undefined ? { client: ctx.client } : {}),
-      ...(inline ? { inline: true as const } : {}),
-    });
+    // (Every field always present: one object shape for every turn.)
+    out = await bot.turn({ conversation: conv, sessionId, trigger, dialog, client: ctx.client, inline });
     if (out.defer || (inline && out.stream)) {
       if (inline) return undefined;
       throw new Error('a bot deferred a turn that was not inline');
@@ -42,16 +36,12 @@ export async function botReply(
   }
   const at = deps.clock.now();
   const from = { role: 'bot', id: conv.botId } as const;
-  const entries: NewEntry[] = out.outputs.map((o) => ({
-    id: newMessageId(),
-    at,
-    from,
-    sessionId,
-    body:
-      o.kind === 'message'
-        ? { kind: 'bot_message', content: o.content }
-        : { kind: 'event', name: o.name, ...(o.detail !== undefined ? { detail: o.detail } : {}) },
-    ...(audience !== undefined ? { audience: { deviceId: audience } } : {}),
-  }));
+  const to = audience !== undefined ? { deviceId: audience } : undefined;
+  const entries: NewEntry[] = out.outputs.map((o) => {
+    const body: NewEntry['body'] =
+      o.kind === 'message' ? { kind: 'bot_message', content: o.content } : o.detail !== undefined ? { kind: 'event', name: o.name, detail: o.detail } : { kind: 'event', name: o.name };
+    const id = newMessageId();
+    return to ? { id, at, from, sessionId, body, audience: to } : { id, at, from, sessionId, body };
+  });
   return { entries, dialog: out.dialog, ...(out.stream ? { stream: out.stream } : {}) };
 }

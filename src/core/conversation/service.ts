@@ -131,7 +131,7 @@ export class ConversationService {
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
         const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
         const closed = closing?.entries ?? [];
-        const result = await this.deps.store.append(conv, [...closed, ...turnEntries], options);
+        const result = await this.deps.store.append(conv, closed.length > 0 ? [...closed, ...turnEntries] : turnEntries, options);
         if (!result.ok) {
           if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
           if (result.reason === 'fenced') throw new CoreError('FENCED');

@@ -13,13 +13,13 @@ export interface BotTurnInput {
   readonly trigger: BotTrigger;
   /** The dialog state the bot returned last time (undefined at first). */
   readonly dialog: unknown;
-  /** The client the trigger came from (absent when the protocol tells nothing). */
-  readonly client?: ClientContext;
+  /** The client the trigger came from (undefined when the protocol tells nothing). */
+  readonly client?: ClientContext | undefined;
   /**
-   * Present and true when the turn runs before the user's message is stored (see {@link BotEngine.inline}):
-   * the bot must not call out. A turn that needs to answers `{ defer: true }` and is run again, not inline.
+   * True when the turn runs before the user's message is stored (see {@link BotEngine.inline}): the bot must
+   * not call out. A turn that needs to answers `{ defer: true }` and is run again, not inline.
    */
-  readonly inline?: true;
+  readonly inline?: boolean | undefined;
 }
 
 export type BotOutput =

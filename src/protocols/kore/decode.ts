@@ -109,13 +109,14 @@ export function decodeFrame(text: string): DecodedFrame | CoreError {
           .map(([k, v]) => `${k}: ${String(v)}`)
           .join(' · ')
       : render;
-    const input: UserInput = {
-      text: textIn,
-      ...(typeof display === 'string' && display.length > 0 && display !== textIn ? { display } : {}),
-      ...(attachments.length > 0 ? { attachments } : {}),
-      ...(form ? { form } : {}),
-    };
+    const shown = typeof display === 'string' && display.length > 0 && display !== textIn ? display : undefined;
+    // (Plain text, the common case, without the optional fields' spreads.)
+    const input: UserInput =
+      shown === undefined && attachments.length === 0 && !form
+        ? { text: textIn }
+        : { text: textIn, ...(shown !== undefined ? { display: shown } : {}), ...(attachments.length > 0 ? { attachments } : {}), ...(form ? { form } : {}) };
     const sessionVars = sessionVarsOf(frame['botInfo']);
+    if (clientMessageId && !sessionVars) return { command: { type: 'message', input, clientMessageId }, replyTo };
     return { command: { type: 'message', input, ...(clientMessageId ? { clientMessageId } : {}), ...(sessionVars ? { sessionVars } : {}) }, replyTo };
   }
   if (resource === '/bot.clientEvent') {

@@ -147,11 +147,15 @@ export class SqliteStore implements ConversationStore {
     const { ref, entries, options } = op;
     const earlier = touched.get(ref.id);
     const row = earlier?.row ?? this.row(ref);
-    for (const e of entries) {
-      const key = originKey(e);
+    // The origins of this append as [hash, index of the entry] (its seq once placed), for the dedupe window.
+    const origins: [hash: number, seq: number][] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const key = originKey(entries[i]!);
       if (key === null) continue;
-      const seq = this.duplicateOf(row, key, earlier);
+      const hash = originHash(key);
+      const seq = this.duplicateOf(row, key, hash, earlier);
       if (seq !== undefined) return { ok: false, reason: 'duplicate', seq };
+      origins.push([hash, i]);
     }
     if (options.fence !== undefined && options.fence < row.fence) return { ok: false, reason: 'fenced' };
     if (options.state && options.state.expectedVersion !== row.version) return { ok: false, reason: 'conflict' };
@@ -161,11 +165,13 @@ export class SqliteStore implements ConversationStore {
     let { head, messages, lastAt } = row;
     const written: Entry[] = [];
     const t = earlier ?? { row, rowChanged: false, appends: [], origins: [] };
+    for (const origin of origins) {
+      origin[1] += head + 1;
+      t.origins.push(origin);
+    }
     for (const e of entries) {
       head += 1;
       if (isMessage(e)) messages += 1;
-      const key = originKey(e);
-      if (key !== null) t.origins.push([originHash(key), head]);
       written.push(placedEntry(e, head, ref.id));
       if (e.at > lastAt) lastAt = e.at;
     }
@@ -190,12 +196,12 @@ export class SqliteStore implements ConversationStore {
   }
 
   /** The seq of a stored (or earlier in this batch) entry with this origin, within the dedupe window. */
-  private duplicateOf(row: ConvRow, key: string, earlier: Touched | undefined): number | undefined {
+  private duplicateOf(row: ConvRow, key: string, hash: number, earlier: Touched | undefined): number | undefined {
     if (earlier) {
       for (const a of earlier.appends) for (const e of a.entries) if (originKey(e) === key) return e.seq;
     }
     if (row.no === 0) return undefined;
-    for (const seq of row.origins.candidates(originHash(key))) {
+    for (const seq of row.origins.candidates(hash)) {
       const stored = this.stmt.containing.get(row.no, seq);
       const entry = stored && decodeAppend(stored, row.ref.id).find((e) => e.seq === seq);
       if (entry && originKey(entry) === key) return seq;
