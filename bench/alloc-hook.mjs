@@ -1,12 +1,14 @@
 // Preloaded into a server by `npm run bench -- --alloc` (`node --import bench/alloc-hook.mjs …`): the first
 // SIGWINCH starts V8's sampling heap profiler — objects the GC has since collected included, so the profile
 // counts every allocation, not only what survives — and the second stops it and writes the profile to
-// .bench/profile/alloc-<pid>.heapprofile.
+// .bench/profile/alloc-<pid>.heapprofile. Imported as `alloc-hook.mjs?survivors`, objects that a young-
+// generation GC collected are left out: what remains was promoted (or born old), the old generation's work.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
 const session = new Session();
 session.connect();
+const survivors = new URL(import.meta.url).searchParams.has('survivors');
 let sampling = false;
 process.on('SIGWINCH', async () => {
   if (!sampling) {
@@ -14,7 +16,7 @@ process.on('SIGWINCH', async () => {
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 512,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: !survivors,
     });
     return;
   }

@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { f0, f1 } from './format.js';
 import { log } from './log.js';
 import { measure, type Cell, type Rig, type Scenario } from './measure.js';
@@ -16,7 +15,7 @@ import { PROFILE_DIR, shortUrl } from './paths.js';
 import type { Target } from './loadgen/protocol.js';
 import { areaOf } from './profile-v8.js';
 
-const HOOK = fileURLToPath(new URL('./alloc-hook.mjs', import.meta.url));
+const HOOK = new URL('./alloc-hook.mjs', import.meta.url);
 
 interface HeapNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -47,6 +46,8 @@ export interface AllocProfile {
   readonly connections: number;
   readonly echo: AllocSummary;
   readonly colloquy: AllocSummary;
+  /** Colloquy again, counting only what no young-generation GC collected. */
+  readonly survivors: AllocSummary;
   readonly cell: Cell;
 }
 
@@ -94,10 +95,12 @@ export function summariseAlloc(target: Target, file: string, msgs: number): Allo
   };
 }
 
-async function allocCell(rig: Rig, target: Target, sc: Scenario): Promise<{ cell: Cell; summary: AllocSummary }> {
+async function allocCell(rig: Rig, target: Target, sc: Scenario, survivors = false): Promise<{ cell: Cell; summary: AllocSummary }> {
   let file = '';
+  const hook = new URL(HOOK);
+  if (survivors) hook.search = 'survivors';
   const cell = await measure(rig, target, sc, 0, {
-    nodeFlags: ['--import', HOOK],
+    nodeFlags: ['--import', hook.href],
     // The loadgen's window opens `warmupMs` after this starts and lasts `durationMs`: sample exactly that.
     duringRun: async (server) => {
       await sleep(rig.opts.warmupMs);
@@ -120,8 +123,9 @@ export async function allocRun(rig: Rig, rate: number): Promise<AllocProfile> {
   log(`alloc: the echo and Colloquy under the sampling heap profiler, open loop ${rate} msg/s over ${connections} connections`);
   const echo = await allocCell(rig, 'echo', sc);
   const colloquy = await allocCell(rig, 'colloquy', sc);
-  log(`alloc: echo ${f0(echo.summary.bytesPerMsg)} B, Colloquy ${f0(colloquy.summary.bytesPerMsg)} B allocated per round trip`);
-  return { rate, connections, echo: echo.summary, colloquy: colloquy.summary, cell: colloquy.cell };
+  const survivors = await allocCell(rig, 'colloquy', sc, true);
+  log(`alloc: echo ${f0(echo.summary.bytesPerMsg)} B, Colloquy ${f0(colloquy.summary.bytesPerMsg)} B allocated per round trip, ${f0(survivors.summary.bytesPerMsg)} B of it not collected young`);
+  return { rate, connections, echo: echo.summary, colloquy: colloquy.summary, survivors: survivors.summary, cell: colloquy.cell };
 }
 
 export function formatAlloc(p: AllocProfile): string {
@@ -155,6 +159,13 @@ export function formatAlloc(p: AllocProfile): string {
     '| function | where | B / round trip |',
     '|---|---|---:|',
     ...c.topInclusive.map((s) => `| \`${s.fn}\` | ${s.where} | ${f0(s.bytesPerMsg)} |`),
+    '',
+    `**What no young-generation GC collected** (a second Colloquy run, \`${shortUrl(p.survivors.file)}\`): ${f0(p.survivors.bytesPerMsg)} B per round trip ` +
+      'were promoted to the old generation (or born there) — what the mark-compact pauses, the open loop\'s tail, grow with. By function (self):',
+    '',
+    '| function | where | B / round trip |',
+    '|---|---|---:|',
+    ...p.survivors.topSelf.slice(0, 15).map((s) => `| \`${s.fn}\` | ${s.where} | ${f0(s.bytesPerMsg)} |`),
     '',
   ].join('\n');
 }
