@@ -9,6 +9,7 @@
  *
  *   npm run bench:against -- HEAD~3                      # 5 reps, open loop 2000 msg/s each over 500 connections
  *   npm run bench:against -- main --mode closed --reps 3
+ *   npm run bench:against -- HEAD --flags=--no-allocation-site-pretenuring   # this build with a Node/V8 flag, against without
  *   other flags: --connections 500 --rate 2000 --duration 12 --warmup 2
  *
  * The earlier build is taken with `git archive` into .bench/against/<commit>/ and compiled there against this
@@ -36,6 +37,7 @@ const { values: flags, positionals } = parseArgs({
     reps: { type: 'string', default: '5' },
     duration: { type: 'string', default: '12' },
     warmup: { type: 'string', default: '2' },
+    flags: { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -49,6 +51,8 @@ const rate = Number(flags.rate);
 const reps = Number(flags.reps);
 const durationMs = Number(flags.duration) * 1000;
 const warmupMs = Number(flags.warmup) * 1000;
+/** Node/V8 flags for this build's server only. */
+const thisFlags = (flags.flags ?? '').split(' ').filter(Boolean);
 
 const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 
@@ -73,6 +77,7 @@ function buildOf(ref: string): { dir: string; commit: string } {
 interface Side {
   readonly name: 'earlier' | 'this';
   readonly build?: string;
+  readonly nodeFlags?: readonly string[];
 }
 
 interface Pair {
@@ -87,7 +92,7 @@ async function measurePair(rep: number, sides: readonly [Side, Side], pinned: bo
   const servers: Server[] = [];
   const loadgens: Loadgen[] = [];
   try {
-    for (const side of order) servers.push(await startServer('colloquy', { pinned, sync: undefined }, [], side.build ? { build: side.build } : {}));
+    for (const side of order) servers.push(await startServer('colloquy', { pinned, sync: undefined }, [...(side.nodeFlags ?? [])], side.build ? { build: side.build } : {}));
     for (let i = 0; i < 2; i++) loadgens.push(await startLoadgen(pinned));
     for (let i = 0; i < 2; i++) {
       const s = servers[i]!;
@@ -123,7 +128,7 @@ function render(ref: string, commit: string, sha1: string, pairs: readonly Pair[
   return [
     `## This build against ${ref} (${commit.slice(0, 7)}), side by side — ${new Date().toISOString()}`,
     '',
-    `Both servers at once on core 0, each with its own load generator on core 1 (${why}); ${load}; ${durationMs / 1000} s runs, first ${warmupMs / 1000} s excluded. This build: dist/ sha1 ${sha1}.`,
+    `Both servers at once on core 0, each with its own load generator on core 1 (${why}); ${load}; ${durationMs / 1000} s runs, first ${warmupMs / 1000} s excluded. This build: dist/ sha1 ${sha1}${thisFlags.length ? `, run with \`${thisFlags.join(' ')}\`` : ''}.`,
     '',
     '| rep | earlier msg/s | earlier CPU µs/msg | earlier p50 / p99 ms | this msg/s | this CPU µs/msg | this p50 / p99 ms | CPU this ÷ earlier |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
   const ck = clkTck();
   const pairs: Pair[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    const p = await measurePair(rep, [{ name: 'earlier', build: earlier.dir }, { name: 'this' }], pinning.pinned, ck);
+    const p = await measurePair(rep, [{ name: 'earlier', build: earlier.dir }, { name: 'this', nodeFlags: thisFlags }], pinning.pinned, ck);
     pairs.push(p);
     log(`rep ${rep}: earlier ${f1(p.earlier.serverCpuUsPerMsg)} µs/msg, this ${f1(p.current.serverCpuUsPerMsg)} µs/msg, ratio ${(p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg).toFixed(3)}`);
   }

@@ -86,7 +86,7 @@ let tagCounter = 0;
 export async function measure(rig: Rig, target: Target, sc: Scenario, rep: number, hooks: Hooks = {}): Promise<Cell> {
   const { opts, clkTck } = rig;
   const quiet = await waitForQuiet(rig);
-  const serverConfig = { pinned: rig.pinned, sync: opts.sync };
+  const serverConfig = { pinned: rig.pinned, sync: opts.sync, serverFlags: opts.serverFlags };
   const server = isCluster(target) ? await startCluster(target, serverConfig, hooks.nodeFlags) : await startServer(target, serverConfig, hooks.nodeFlags);
   const stop = (s: Server) => (isCluster(target) ? stopCluster(s) : stopServer(s));
   const nodes = server.pids ? { urls: server.urls!, serverPids: server.pids } : {};

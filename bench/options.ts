@@ -12,6 +12,7 @@ const FLAGS = {
   reps: { type: 'string' },
   'setup-concurrency': { type: 'string' },
   sync: { type: 'string' },
+  'server-flags': { type: 'string' },
   unpinned: { type: 'boolean', default: false },
   targets: { type: 'string' },
   profile: { type: 'boolean', default: false },
@@ -45,6 +46,8 @@ export interface BenchOptions {
   readonly reps: number;
   readonly setupConcurrency: number;
   readonly sync: 'full' | 'normal' | undefined;
+  /** `--server-flags "…"`: Node/V8 flags for Colloquy's servers only (the echo runs without them). */
+  readonly serverFlags: string[];
   readonly targets: Target[];
   readonly profile: boolean;
   /** Only the profiling runs (`--profile-only`, `--alloc-only`): no measured cells, no engine or knowledge runs. */
@@ -77,6 +80,7 @@ export function toOptions(flags: Flags): BenchOptions {
     reps: Number(flags.reps ?? (quick ? 1 : 3)),
     setupConcurrency: Number(flags['setup-concurrency'] ?? 64),
     sync: flags.sync as 'full' | 'normal' | undefined,
+    serverFlags: (flags['server-flags'] ?? '').split(' ').filter(Boolean),
     targets: (flags.targets ?? 'echo,colloquy').split(',').map((t) => t.trim()) as Target[],
     profile: flags.profile || flags['profile-only'],
     profileOnly: flags['profile-only'] || flags['alloc-only'],

@@ -59,6 +59,8 @@ export interface ServerConfig {
   readonly pinned: boolean;
   /** Colloquy's COLLOQUY_SQLITE_SYNCHRONOUS; its default when undefined. */
   readonly sync: 'full' | 'normal' | undefined;
+  /** Node/V8 flags for Colloquy's processes only (`--server-flags`, for experiments). */
+  readonly serverFlags?: readonly string[];
 }
 
 /**
@@ -75,7 +77,7 @@ export async function startServer(target: Target, config: ServerConfig, nodeFlag
     env = cleanEnv({});
   } else {
     dataDir = mkdtempSync(join(os.tmpdir(), 'colloquy-bench-'));
-    args = [...nodeFlags, '--expose-gc', '--import', GC_HOOK, join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js'), 'start'];
+    args = [...(config.serverFlags ?? []), ...nodeFlags, '--expose-gc', '--import', GC_HOOK, join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js'), 'start'];
     env = cleanEnv({
       COLLOQUY_PORT: '0',
       COLLOQUY_HOST: '127.0.0.1',

@@ -57,6 +57,7 @@ function header({ started, machine, build, options: opts }: BenchRecord): string
     `Machine: ${machine.cpus}× ${machine.cpu}, ${machine.memGiB} GiB, ${machine.kernel}; Node ${machine.node}, ws ${machine.ws}${machine.bufferutil ? ` + bufferutil ${machine.bufferutil}` : ' (no bufferutil)'}, better-sqlite3 ${machine.betterSqlite3}. ` +
       `Pinning: ${machine.pinning}. Runs: ${opts.durationMs / 1000} s, first ${opts.warmupMs / 1000} s excluded, ${opts.reps} rep(s). ` +
       `Colloquy: SQLite synchronous=${opts.sync ?? 'full (default)'}, rate limits raised, log level warn, fresh data dir per run` +
+      `${opts.serverFlags?.length ? `, node flags \`${opts.serverFlags.join(' ')}\`` : ''}` +
       `${machine.git ? `; source at ${machine.git.commit}${machine.git.dirtySrcFiles ? ` + ${machine.git.dirtySrcFiles} uncommitted file(s) under src/` : ''}` : ''}, build ${build.sha1}.`,
     '',
   ].join('\n');

@@ -17,7 +17,7 @@
  *   npm run bench -- --alloc            # also: heap allocated per round trip, echo and Colloquy (--alloc-only: only that)
  *   other flags: --connections 100,1000 --rates 5000 --open-connections 1000 --duration 8 --warmup 2
  *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,colloquy
- *                --alloc-rate 2000
+ *                --alloc-rate 2000 --server-flags "<node flags for Colloquy only>"
  */
 // The parts: options.ts (flags), machine.ts (pinning, limits, versions), snapshot.ts (the dist/ copy),
 // processes.ts (server and load generator), measure.ts (one cell), aggregate.ts, targets.ts, report.ts
