@@ -18,6 +18,7 @@ import { channelKeyHash, ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
 import { kbIngest, kbSearch } from './kb-cli.js';
 import { startNode } from './node.js';
+import { tuneRuntime } from './runtime.js';
 
 const USAGE = `Usage: colloquy <command> [options]
 
@@ -80,6 +81,7 @@ const need = (v: unknown, flag: string): string => {
 };
 
 async function start(config: Config): Promise<void> {
+  tuneRuntime();
   const node = await startNode(config);
   console.log(`\nColloquy is serving ${node.url}${config.demo ? `  (demo page: ${node.url}/)` : ''}\n`);
   if (node.demoAgents.length > 0) {
