@@ -63,7 +63,9 @@ export class DialogEngine implements BotEngine {
     if (client.sessionVars) for (const k in client.sessionVars) state.sessionVars[k] = client.sessionVars[k]!;
     const trigger = input.trigger;
     const userInput: UserInput = trigger.type === 'message' ? trigger.input : { text: '' };
-    const services: TurnServices = { ...this.services, constants: this.options.constants?.() ?? {} };
+    // (Not `{ ...this.services, constants }`: V8 adds a key to a spread copy through its slow path, ~1 µs.)
+    const { now, log, http, secrets } = this.services;
+    const services: TurnServices = { now, log, http, secrets, constants: this.options.constants?.() ?? {} };
     // Knowledge lookup only: no flow, no change to the dialog state.
     if (trigger.type === 'message' && trigger.input.knowledgeOnly) {
       const stream = this.options.knowledge?.ask(trigger.input.text);
@@ -85,7 +87,8 @@ export class DialogEngine implements BotEngine {
       return { outputs: [{ kind: 'message', content: { type: 'text', text: APOLOGY } }], dialog: state };
     }
     const unchanged = stored !== undefined && sameJson(stored, state);
-    return { outputs: turn.outputs, dialog: unchanged ? input.dialog : state, ...(stream ? { stream } : {}) };
+    const dialog = unchanged ? input.dialog : state;
+    return stream ? { outputs: turn.outputs, dialog, stream } : { outputs: turn.outputs, dialog };
   }
 
   /** Rank the intents for an utterance and decide (thresholds, ambiguity), as a turn would. */

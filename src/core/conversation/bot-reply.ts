@@ -43,5 +43,5 @@ export async function botReply(
     const id = newMessageId();
     return to ? { id, at, from, sessionId, body, audience: to } : { id, at, from, sessionId, body };
   });
-  return { entries, dialog: out.dialog, ...(out.stream ? { stream: out.stream } : {}) };
+  return out.stream ? { entries, dialog: out.dialog, stream: out.stream } : { entries, dialog: out.dialog };
 }

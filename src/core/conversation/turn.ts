@@ -1,4 +1,4 @@
-import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry } from '../model.js';
+import { markedEntry, type ClientContext, type ConversationRef, type ConversationState, type Entry, type NewEntry } from '../model.js';
 import type { BotEngine, BotTrigger } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeskStore } from '../ports/desk-store.js';
@@ -67,9 +67,10 @@ export function markRequest(entries: readonly NewEntry[], request: { readonly id
   const mark = { id: request.id };
   const lastMark = last ? { id: request.id, last: true as const } : mark;
   const marked = new Array<NewEntry>(entries.length);
-  for (let i = 0; i < entries.length; i++) marked[i] = { ...entries[i]!, request: i === entries.length - 1 ? lastMark : mark };
+  for (let i = 0; i < entries.length; i++) marked[i] = markedEntry(entries[i]!, i === entries.length - 1 ? lastMark : mark);
   return marked;
 }
+
 
 export interface Accepted {
   /** The seq of the stored user message (the original one when this was a duplicate). */
