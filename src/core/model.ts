@@ -377,34 +377,3 @@ export interface StateSnapshot {
   /** Time of the last append, epoch ms; 0 when empty. */
   readonly lastAt: number;
 }
-
-/**
- * The stored form of an entry: the same fields, plus its place in the log. Field by field (not a spread), so
- * every stored entry has one shape and carries nothing a caller happened to add.
- */
-export function placedEntry(e: NewEntry, seq: number, conversationId: string): Entry {
-  const out: Writable<Entry> = { id: e.id, at: e.at, from: e.from, body: e.body, seq, conversationId };
-  return withOptionalFields(out, e, e.request);
-}
-
-/**
- * `e` with its request mark set (replacing any). Like {@link placedEntry}, written out field by field:
- * `{ ...e, request }` makes V8 add the new key to a spread copy through its slow path (~1 µs per entry on
- * this hot path), and conditional spreads allocate and copy an object per field.
- */
-export function markedEntry(e: NewEntry, request: RequestMark): NewEntry {
-  return withOptionalFields<NewEntry>({ id: e.id, at: e.at, from: e.from, body: e.body }, e, request);
-}
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Copies `e`'s optional fields onto `out`; a new field of NewEntry must be added here (the check below fails). */
-function withOptionalFields<T extends NewEntry>(out: Writable<T>, e: NewEntry, request: RequestMark | undefined): T {
-  if (e.sessionId !== undefined) out.sessionId = e.sessionId;
-  if (e.origin !== undefined) out.origin = e.origin;
-  if (e.audience !== undefined) out.audience = e.audience;
-  if (request !== undefined) out.request = request;
-  return out;
-}
-const ENTRY_FIELDS = { id: 0, at: 0, from: 0, body: 0, sessionId: 1, origin: 1, audience: 1, request: 1 } as const satisfies Record<keyof NewEntry, 0 | 1>;
-void ENTRY_FIELDS;

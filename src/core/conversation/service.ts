@@ -7,6 +7,7 @@ import type { BotStream, BotTrigger } from '../ports/bot.js';
 import type { IdleTimers } from '../ports/idle-timers.js';
 import type { Lease } from '../ports/sequencer.js';
 import type { AppendOptions } from '../ports/store.js';
+import { stateWith } from '../shapes.js';
 import { botReply } from './bot-reply.js';
 import { activeSession, endingSession, planSession, sessionEvent } from './session.js';
 import { Streams, withoutStream } from './streams.js';
@@ -91,9 +92,8 @@ export class ConversationService {
         if (handoff) {
           // Humans own the conversation: the bot stays silent; `exit` leaves the queue or the agent chat.
           const leaving = input.action === 'exit' || isExit(input.text);
-          const { handoff: _h, ...botOwned } = snap.value;
           const ended = leaving ? endHandoff(handoff, handoff.id, 'userExit', now, plan.session.id).entries : [];
-          const value = leaving ? botOwned : { ...snap.value, handoff: heardUser(handoff, now) };
+          const value = stateWith(snap.value, { handoff: leaving ? undefined : heardUser(handoff, now) });
           const result = await this.deps.store.append(conv, markRequest([message, ...ended], ctx.request, !leaving), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
           if (!result.ok) {
             if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
@@ -124,9 +124,9 @@ export class ConversationService {
         const asked = reply ? handoffAsked(base, reply.entries, now, plan.session.id, this.settings.defaultQueue) : undefined;
         if (reply && asked) reply.entries.push(...asked.entries);
         const value = asked
-          ? { ...asked.value, dialog: reply!.dialog }
+          ? stateWith(asked.value, { dialog: reply!.dialog })
           : reply && reply.dialog !== snap.value.dialog
-            ? { ...base, dialog: reply.dialog }
+            ? stateWith(base, { dialog: reply.dialog })
             : (nextState ?? (closing ? current : undefined));
         const options: AppendOptions = value ? { state: { expectedVersion: snap.version, value }, fence: lease.fence } : { fence: lease.fence };
         const turnEntries = reply ? markRequest([...plan.events, message, ...reply.entries], ctx.request, true) : markRequest([...plan.events, message], ctx.request, false);
@@ -207,7 +207,7 @@ export class ConversationService {
         const closing = await this.streams.closing(conv, snap);
         const ending = endingSession(closing?.value ?? snap.value, stale?.id, now, previous ? 'reset' : 'idle');
         const events = [...ending.events, sessionEvent('session_start', session.id, now)];
-        const value = { ...ending.value, session, ...(greeting && greeting.dialog !== undefined ? { dialog: greeting.dialog } : {}) };
+        const value = stateWith(ending.value, greeting && greeting.dialog !== undefined ? { session, dialog: greeting.dialog } : { session });
         const entries = markRequest([...events, ...(greeting?.entries ?? [])], ctx.request, true);
         const written = await this.commit(conv, [...(closing?.entries ?? []), ...entries], { state: { expectedVersion: snap.version, value }, fence: lease.fence });
         if (written) {
@@ -339,7 +339,7 @@ export class ConversationService {
     const asked = handoffAsked(snap.value, replied.entries, this.deps.clock.now(), sessionId, this.settings.defaultQueue);
     const entries = markRequest(asked ? [...replied.entries, ...asked.entries] : replied.entries, ctx.request, true);
     if (entries.length === 0 && !dialogChanged) return;
-    const state = dialogChanged || asked ? { expectedVersion: snap.version, value: { ...(asked?.value ?? snap.value), dialog } } : undefined;
+    const state = dialogChanged || asked ? { expectedVersion: snap.version, value: stateWith(asked?.value ?? snap.value, { dialog }) } : undefined;
     const written = await this.commit(conv, entries, state ? { state, fence: lease.fence } : { fence: lease.fence });
     if (!written) {
       // Only a writer without our lock can cause this; keep what the user must see, drop the dialog step.
@@ -352,7 +352,7 @@ export class ConversationService {
   private async openStream(ctx: TurnContext, snap: StateSnapshot, sessionId: string, outputs: readonly NewEntry[], dialog: unknown, stream: BotStream, lease: Lease): Promise<void> {
     const conv = ctx.conversation;
     const { entry, marker } = this.streams.opening(conv, sessionId, ctx.request?.id, snap.headSeq);
-    const value = { ...snap.value, dialog, stream: marker };
+    const value = stateWith(snap.value, { dialog, stream: marker });
     const written = await this.commit(conv, markRequest([...outputs, entry], ctx.request, false), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
     if (!written) {
       this.deps.log.error({ conversation: conv.id }, 'bot.state_conflict');

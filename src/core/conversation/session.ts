@@ -1,5 +1,6 @@
 import { end as endHandoff } from '../handoff/machine.js';
 import { newMessageId, newSessionId } from '../ids.js';
+import { stateWith } from '../shapes.js';
 import type { ConversationState, NewEntry, SessionEndReason, StateSnapshot } from '../model.js';
 
 export interface SessionPlan {
@@ -40,7 +41,7 @@ export function planSession(snap: StateSnapshot, now: number, idleMs: number, ow
   const { value, events } = endingSession(snap.value, stale?.id, now, 'idle');
   const session = { id: newSessionId(), startedAt: now, ...(ownIdleMs !== undefined ? { idleMs: ownIdleMs } : {}) };
   events.push(sessionEvent('session_start', session.id, now));
-  return { events, session, nextState: { ...value, session } };
+  return { events, session, nextState: stateWith(value, { session }) };
 }
 
 /**
@@ -48,7 +49,8 @@ export function planSession(snap: StateSnapshot, now: number, idleMs: number, ow
  * session (`sessionId` undefined) only a dangling handoff is ended.
  */
 export function endingSession(state: ConversationState, sessionId: string | undefined, now: number, reason: SessionEndReason): { value: ConversationState; events: NewEntry[] } {
-  const { session: _s, handoff, ...value } = state;
+  const handoff = state.handoff;
+  const value = stateWith(state, { session: undefined, handoff: undefined });
   const events: NewEntry[] = [];
   if (handoff) events.push(...endHandoff(handoff, handoff.id, 'sessionEnded', now, sessionId).entries);
   if (sessionId !== undefined) events.push(sessionEvent('session_end', sessionId, now, reason));

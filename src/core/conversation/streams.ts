@@ -3,6 +3,7 @@ import type { Hub } from '../fanout/hub.js';
 import { newMessageId, newSessionId } from '../ids.js';
 import type { ConversationRef, ConversationState, EventDetail, EventName, NewEntry, OpenStream, StateSnapshot, StreamFinish } from '../model.js';
 import type { BotOutput, BotStream, StreamProgress, StreamResult } from '../ports/bot.js';
+import { stateWith } from '../shapes.js';
 import type { Clock, Timer } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Sequencer } from '../ports/sequencer.js';
@@ -26,8 +27,7 @@ const MAX_ATTEMPTS = 3;
 
 /** The state row without its stream marker. */
 export function withoutStream(state: ConversationState): ConversationState {
-  const { stream: _closed, ...rest } = state;
-  return rest;
+  return stateWith(state, { stream: undefined });
 }
 
 /** The entries of one stream, all alike: from the bot, in its session, answering its request. */

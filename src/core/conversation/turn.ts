@@ -1,4 +1,5 @@
-import { markedEntry, type ClientContext, type ConversationRef, type ConversationState, type Entry, type NewEntry } from '../model.js';
+import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry } from '../model.js';
+import { markedEntry } from '../shapes.js';
 import type { BotEngine, BotTrigger } from '../ports/bot.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeskStore } from '../ports/desk-store.js';

@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DeskStore, HandoffRecord } from '../ports/desk-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { ConversationStore } from '../ports/store.js';
+import { stateWith } from '../shapes.js';
 import * as machine from './machine.js';
 import { etaSec, positions } from './routing.js';
 
@@ -84,7 +85,7 @@ export class HandoffDesk {
     }
     const handoff = await this.change(record.conversation, agent, (state, sessionId, now) => {
       const t = machine.pickUp(state.handoff, handoffId, agent, now, sessionId);
-      return { entries: t.entries, value: { ...state, handoff: t.handoff! }, result: t.handoff! };
+      return { entries: t.entries, value: stateWith(state, { handoff: t.handoff! }), result: t.handoff! };
     });
     const page = await this.deps.store.readMessages(record.conversation.id, { offset: 0, limit: this.settings.transcriptSize });
     const snap = await this.deps.store.getState(record.conversation.id);
@@ -109,7 +110,7 @@ export class HandoffDesk {
           body: { kind: 'bot_message', content: { type: 'text', text: trimmed } },
           origin: { deviceId: agentDevice(agent.id), ...(clientMessageId !== undefined ? { clientMessageId } : {}) },
         };
-        return { entries: [message], value: { ...state, handoff }, result: { id: message.id, duplicate: false }, duplicate: (seq) => ({ seq, duplicate: true }) };
+        return { entries: [message], value: stateWith(state, { handoff }), result: { id: message.id, duplicate: false }, duplicate: (seq) => ({ seq, duplicate: true }) };
       });
   }
 
@@ -128,7 +129,7 @@ export class HandoffDesk {
     const record = await this.record(handoffId);
     await this.change(record.conversation, agent, (state, sessionId, now) => {
       const t = machine.transfer(state.handoff, handoffId, agent.id, target, note, now, sessionId);
-      return { entries: t.entries, value: { ...state, handoff: t.handoff! }, result: undefined };
+      return { entries: t.entries, value: stateWith(state, { handoff: t.handoff! }), result: undefined };
     });
   }
 
@@ -173,7 +174,7 @@ export class HandoffDesk {
         const eta = etaSec(place, open, this.settings.fallbackEtaSec);
         await this.change(r.conversation, undefined, (state, sessionId, at) => {
           const t = state.handoff?.id === r.handoffId ? machine.waitingUpdate(state.handoff, place, eta, at, this.settings.updateEveryMs, sessionId) : undefined;
-          return t ? { entries: t.entries, value: { ...state, handoff: t.handoff! }, result: undefined } : { entries: [], result: undefined };
+          return t ? { entries: t.entries, value: stateWith(state, { handoff: t.handoff! }), result: undefined } : { entries: [], result: undefined };
         });
       } catch (err) {
         this.deps.log.warn({ err, handoff: r.handoffId }, 'handoff.sweep_failed');

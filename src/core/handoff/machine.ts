@@ -1,6 +1,7 @@
 import { CoreError } from '../errors.js';
 import { newMessageId, newSecret } from '../ids.js';
 import type { Actor, AgentRef, ConversationState, EventName, Handoff, HandoffDetail, HandoffEndReason, NewEntry } from '../model.js';
+import { stateWith } from '../shapes.js';
 
 /**
  * The handoff state machine, pure: `bot → queued → agent → bot`, with transfers back to `queued` and an end
@@ -163,5 +164,5 @@ export function handoffAsked(
     queuedAt: now,
     lastUserAt: now,
   };
-  return { entries: [handoffEvent('handoff_queued', base(handoff), now, sessionId)], value: { ...state, handoff } };
+  return { entries: [handoffEvent('handoff_queued', base(handoff), now, sessionId)], value: stateWith(state, { handoff }) };
 }

@@ -1,4 +1,5 @@
 import type { ConversationRef, ConversationState, Entry, NewEntry, StateSnapshot } from '../model.js';
+import { placedEntry } from '../shapes.js';
 import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../ports/store.js';
 
 interface Row {
@@ -39,7 +40,7 @@ export class MemoryStore implements ConversationStore {
     if (options.fence !== undefined) row.fence = options.fence;
     const written: Entry[] = [];
     for (const e of entries) {
-      const entry: Entry = { ...e, seq: row.entries.length + 1, conversationId: ref.id };
+      const entry = placedEntry(e, row.entries.length + 1, ref.id);
       row.entries.push(entry);
       written.push(entry);
       if (isMessage(e)) row.messageSeqs.push(entry.seq);

@@ -1,4 +1,5 @@
-import { placedEntry, type ConversationRef, type ConversationState, type Entry, type NewEntry } from '../../core/model.js';
+import type { ConversationRef, ConversationState, Entry, NewEntry } from '../../core/model.js';
+import { placedEntry } from '../../core/shapes.js';
 import { DEDUPE_WINDOW, type AppendOptions, type AppendResult } from '../../core/ports/store.js';
 import { decodeAppend, emptyRow, encodeAppend, isMessage, originKey, type ConvRow } from './rows.js';
 

@@ -1,4 +1,5 @@
-import { placedEntry, type ConversationRef, type Entry, type NewEntry, type StateSnapshot } from '../../core/model.js';
+import type { ConversationRef, Entry, NewEntry, StateSnapshot } from '../../core/model.js';
+import { placedEntry } from '../../core/shapes.js';
 import type { AppendOptions, AppendResult, ConversationStore, MessagePage } from '../../core/ports/store.js';
 import type { Db } from './database.js';
 import { batchTransaction, type ConvWrite, type WriteResult } from './writer.js';
