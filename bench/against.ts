@@ -10,7 +10,11 @@
  *   npm run bench:against -- HEAD~3                      # 5 reps, open loop 2000 msg/s each over 500 connections
  *   npm run bench:against -- main --mode closed --reps 3
  *   npm run bench:against -- HEAD --flags=--no-allocation-site-pretenuring   # this build with a Node/V8 flag, against without
+ *   npm run bench:against -- echo --mode closed --connections 1000   # this build against the raw `ws` echo (the goals' baseline)
  *   other flags: --connections 500 --rate 2000 --duration 12 --warmup 2
+ *
+ * With `echo` in place of a ref, the other side is the raw `ws` echo server of `npm run bench`: the ratio is then
+ * the goals' "server CPU per round trip ÷ echo", measured at the same moment instead of one run after the other.
  *
  * The earlier build is taken with `git archive` into .bench/against/<commit>/ and compiled there against this
  * checkout's node_modules (a changed package-lock.json is warned about). Results: .bench/against-latest.md.
@@ -76,6 +80,7 @@ function buildOf(ref: string): { dir: string; commit: string } {
 
 interface Side {
   readonly name: 'earlier' | 'this';
+  readonly target: 'colloquy' | 'echo';
   readonly build?: string;
   readonly nodeFlags?: readonly string[];
 }
@@ -92,11 +97,11 @@ async function measurePair(rep: number, sides: readonly [Side, Side], pinned: bo
   const servers: Server[] = [];
   const loadgens: Loadgen[] = [];
   try {
-    for (const side of order) servers.push(await startServer('colloquy', { pinned, sync: undefined }, [...(side.nodeFlags ?? [])], side.build ? { build: side.build } : {}));
+    for (const side of order) servers.push(await startServer(side.target, { pinned, sync: undefined }, [...(side.nodeFlags ?? [])], side.build ? { build: side.build } : {}));
     for (let i = 0; i < 2; i++) loadgens.push(await startLoadgen(pinned));
     for (let i = 0; i < 2; i++) {
       const s = servers[i]!;
-      const setup = await loadgens[i]!.setup({ target: 'colloquy', url: s.url, concurrency: 64, welcomeTimeoutMs: 5000, connections, tag: `a${s.pid}-${rep}`, serverPid: s.pid, clkTck: ck });
+      const setup = await loadgens[i]!.setup({ target: order[i]!.target, url: s.url, concurrency: 64, welcomeTimeoutMs: 5000, connections, tag: `a${s.pid}-${rep}`, serverPid: s.pid, clkTck: ck });
       if (setup.failed > 0) throw new Error(`${order[i]!.name}: ${setup.failed} sessions failed: ${JSON.stringify(setup.errorSamples)}`);
     }
     const results = await Promise.all(
@@ -118,23 +123,24 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function render(ref: string, commit: string, sha1: string, pairs: readonly Pair[], why: string): string {
+function render(ref: string, commit: string | null, sha1: string, pairs: readonly Pair[], why: string): string {
   const ratio = (p: Pair) => p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg;
   const ratios = pairs.map(ratio);
   const row = (p: Pair) =>
     `| ${p.rep} | ${f0(p.earlier.msgPerSec)} | ${f1(p.earlier.serverCpuUsPerMsg)} | ${f2(p.earlier.latencyMs.p50)} / ${f2(p.earlier.latencyMs.p99)} | ` +
     `${f0(p.current.msgPerSec)} | ${f1(p.current.serverCpuUsPerMsg)} | ${f2(p.current.latencyMs.p50)} / ${f2(p.current.latencyMs.p99)} | **${ratio(p).toFixed(3)}** |`;
+  const o = commit ? 'earlier' : 'echo';
   const load = mode === 'open' ? `open loop, ${rate} msg/s each over ${connections} connections` : `closed loop, ${connections} connections each`;
   return [
-    `## This build against ${ref} (${commit.slice(0, 7)}), side by side — ${new Date().toISOString()}`,
+    `## This build against ${commit ? `${ref} (${commit.slice(0, 7)})` : 'the raw `ws` echo'}, side by side — ${new Date().toISOString()}`,
     '',
     `Both servers at once on core 0, each with its own load generator on core 1 (${why}); ${load}; ${durationMs / 1000} s runs, first ${warmupMs / 1000} s excluded. This build: dist/ sha1 ${sha1}${thisFlags.length ? `, run with \`${thisFlags.join(' ')}\`` : ''}.`,
     '',
-    '| rep | earlier msg/s | earlier CPU µs/msg | earlier p50 / p99 ms | this msg/s | this CPU µs/msg | this p50 / p99 ms | CPU this ÷ earlier |',
+    `| rep | ${o} msg/s | ${o} CPU µs/msg | ${o} p50 / p99 ms | this msg/s | this CPU µs/msg | this p50 / p99 ms | CPU this ÷ ${o} |`,
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...pairs.map(row),
     '',
-    `CPU per round trip, this ÷ earlier: median **${median(ratios).toFixed(3)}** [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}] over ${pairs.length} reps.`,
+    `CPU per round trip, this ÷ ${o}: median **${median(ratios).toFixed(3)}** [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}] over ${pairs.length} reps.`,
     '',
   ].join('\n');
 }
@@ -143,20 +149,21 @@ async function main(): Promise<void> {
   const ref = positionals[0]!;
   const pinning = detectPinning(false);
   if (!pinning.pinned) log(`WARNING: ${pinning.why}`);
-  const earlier = buildOf(ref);
+  const earlier = ref === 'echo' ? null : buildOf(ref);
   const current = snapshotDist();
   process.on('exit', () => rmSync(SNAPSHOT, { recursive: true, force: true }));
   const ck = clkTck();
   const pairs: Pair[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    const p = await measurePair(rep, [{ name: 'earlier', build: earlier.dir }, { name: 'this', nodeFlags: thisFlags }], pinning.pinned, ck);
+    const other: Side = earlier ? { name: 'earlier', target: 'colloquy', build: earlier.dir } : { name: 'earlier', target: 'echo' };
+    const p = await measurePair(rep, [other, { name: 'this', target: 'colloquy', nodeFlags: thisFlags }], pinning.pinned, ck);
     pairs.push(p);
-    log(`rep ${rep}: earlier ${f1(p.earlier.serverCpuUsPerMsg)} µs/msg, this ${f1(p.current.serverCpuUsPerMsg)} µs/msg, ratio ${(p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg).toFixed(3)}`);
+    log(`rep ${rep}: ${earlier ? 'earlier' : 'echo'} ${f1(p.earlier.serverCpuUsPerMsg)} µs/msg, this ${f1(p.current.serverCpuUsPerMsg)} µs/msg, ratio ${(p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg).toFixed(3)}`);
   }
-  const md = render(ref, earlier.commit, current.sha1, pairs, pinning.why);
+  const md = render(ref, earlier?.commit ?? null, current.sha1, pairs, pinning.why);
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(join(OUT_DIR, 'against-latest.md'), md);
-  writeFileSync(join(OUT_DIR, 'against-latest.json'), JSON.stringify({ ref, commit: earlier.commit, sha1: current.sha1, mode, connections, rate, pairs }, null, 2));
+  writeFileSync(join(OUT_DIR, 'against-latest.json'), JSON.stringify({ ref, commit: earlier?.commit ?? null, sha1: current.sha1, mode, connections, rate, pairs }, null, 2));
   console.log(md);
 }
 
