@@ -3,6 +3,13 @@ import type { WebSocket } from 'ws';
 import { CoreError } from '../core/errors.js';
 import type { ConnectionHandler, Link } from '../core/ports/link.js';
 
+/** Links corked in this tick, uncorked together by one `nextTick` (not one callback per link). */
+const corked: SocketLink[] = [];
+const uncorkAll = (): void => {
+  for (let i = 0; i < corked.length; i++) corked[i]!.uncork();
+  corked.length = 0;
+};
+
 export interface LinkLimits {
   /** Bytes queued in the socket beyond which the client is a slow consumer. */
   readonly maxBufferedBytes: number;
@@ -22,10 +29,11 @@ export class SocketLink implements Link {
   private corked = false;
   /** The TCP socket under `ws` (not part of its typed API), corked so one tick's frames leave in one write. */
   private readonly socket: Socket | undefined;
-  private readonly uncork = () => {
+  /** (Called by `uncorkAll` only.) */
+  uncork(): void {
     this.corked = false;
     this.socket?.uncork();
-  };
+  }
 
   constructor(
     readonly id: string,
@@ -50,7 +58,7 @@ export class SocketLink implements Link {
     if (!this.corked && this.socket) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(this.uncork);
+      if (corked.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.ws.send(frame);
     this.sent += 1;
