@@ -3,7 +3,7 @@
  * (core 1), with an environment cleaned of COLLOQUY_* and NODE_OPTIONS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -63,6 +63,12 @@ export interface ServerConfig {
   readonly serverFlags?: readonly string[];
 }
 
+/** The Node flags Colloquy ships with: those of its executable's shebang (`#!/usr/bin/env -S node …`). */
+export function shippedFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+  return /^#!\/usr\/bin\/env -S node (.+)$/.exec(first)?.[1]!.split(' ').filter(Boolean) ?? [];
+}
+
 /**
  * Starts a fresh server and resolves with its URL once it says it listens. Colloquy runs from the dist/
  * snapshot with the demo configuration, a fresh data directory in the temp dir, rate limits raised and
@@ -77,7 +83,8 @@ export async function startServer(target: Target, config: ServerConfig, nodeFlag
     env = cleanEnv({});
   } else {
     dataDir = mkdtempSync(join(os.tmpdir(), 'colloquy-bench-'));
-    args = [...(config.serverFlags ?? []), ...nodeFlags, '--expose-gc', '--import', GC_HOOK, join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js'), 'start'];
+    const cli = join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js');
+    args = [...(config.serverFlags ?? []), ...shippedFlags(cli), ...nodeFlags, '--expose-gc', '--import', GC_HOOK, cli, 'start'];
     env = cleanEnv({
       COLLOQUY_PORT: '0',
       COLLOQUY_HOST: '127.0.0.1',
