@@ -72,7 +72,6 @@ export function markRequest(entries: readonly NewEntry[], request: { readonly id
   return marked;
 }
 
-
 export interface Accepted {
   /** The seq of the stored user message (the original one when this was a duplicate). */
   readonly seq: number;
