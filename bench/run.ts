@@ -64,7 +64,16 @@ function logCell(cell: Cell): void {
       `setup ${cell.setup.connected}/${cell.setup.requested} at ${f0(cell.setup.sessionsPerSec)}/s, idle ${f2(cell.idle.kibPerConn)} KiB/conn, errors ${cell.errors}` +
       (cell.errors || r.errorSamples.length || cell.setup.errorSamples.length ? ` ${JSON.stringify([...cell.setup.errorSamples, ...r.errorSamples])}` : ''),
   );
+  const tl = r.timeline;
+  if (tl && r.latencyMs.p99 > 10) log(`  worst ${tl.slotMs}-ms slots (from the first send): ${worstSlots(tl)}`);
   if (cell.serverLogTail.length) log(`  server said: ${cell.serverLogTail.slice(-3).join(' | ').slice(0, 600)}`);
+}
+
+/** Where an open loop's tail came from: the five slots with the worst latency, and how the warm-up ended. */
+function worstSlots(tl: NonNullable<Cell['run']['timeline']>): string {
+  const top = tl.worstMs.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, 5);
+  const at = (ms: number) => `${f1(ms / 1000)} s`;
+  return `${top.map((s) => `${at(s.i * tl.slotMs)}: ${f0(s.ms)} ms`).join(', ')} (the measured window starts at ${at(tl.warmupMs)})`;
 }
 
 async function main(): Promise<void> {

@@ -145,6 +145,11 @@ export interface RunResult {
   readonly ioPerMsg: IoPerMsg | null;
   /** CLOCK_MONOTONIC µs (same clock as V8's --cpu-prof timestamps), to cut a profile to the window. */
   readonly windowMonoUs: { readonly start: number; readonly end: number };
+  /**
+   * Open loop: the worst latency of the requests scheduled in each slot of `slotMs` from the first one
+   * (at `startWallMs`, Date.now()), the `warmupMs` before the measured window included — where the tail came from.
+   */
+  readonly timeline?: { readonly startWallMs: number; readonly slotMs: number; readonly warmupMs: number; readonly worstMs: readonly number[] };
 }
 
 /** What the generator reports when a command threw; the runner rejects the pending command with it. */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { rssMiB } from '../procfs.js';
 import type { Conn, Fleet } from './connection.js';
 import type { RunCmd, RunResult } from './protocol.js';
-import { RunState } from './run-state.js';
+import { RunState, SLOT_MS } from './run-state.js';
 import { summarise } from './samples.js';
 import { scrapeStore, storeStats, type StoreMetrics } from './store-metrics.js';
 import { ioPerMsg, monoUs, sampleUsage, usageBetween, type UsageSample } from './usage.js';
@@ -55,7 +55,8 @@ export async function runLoad(fleet: Fleet, cmd: RunCmd): Promise<RunResult> {
   const open = fleet.conns.filter((c) => c.open);
   const t0 = performance.now() + 5;
   const windowEnd = t0 + cmd.durationMs;
-  const r = new RunState(cmd.mode, t0 + cmd.warmupMs, windowEnd, windowEnd);
+  const r = new RunState(cmd.mode, t0 + cmd.warmupMs, windowEnd, windowEnd, t0);
+  const t0Wall = Date.now() + (t0 - performance.now());
   fleet.run = r;
 
   let before: UsageSample | undefined;
@@ -131,5 +132,6 @@ export async function runLoad(fleet: Fleet, cmd: RunCmd): Promise<RunResult> {
     store: m0 && m1 ? storeStats(m0, m1, windowSec) : null,
     ioPerMsg: ioPerMsg(b, a, completions),
     windowMonoUs: { start: monoStart, end: monoEnd },
+    ...(cmd.mode === 'open' ? { timeline: { startWallMs: t0Wall, slotMs: SLOT_MS, warmupMs: cmd.warmupMs, worstMs: Array.from(r.worstBySlot, (x) => x ?? 0) } } : {}),
   };
 }

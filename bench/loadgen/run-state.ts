@@ -22,6 +22,9 @@ export interface Sender {
   send(t: number, measured: boolean): boolean;
 }
 
+/** The width of a slot of the open loop's latency timeline. */
+export const SLOT_MS = 100;
+
 export class RunState {
   readonly latencies = new Samples();
   completionsInWindow = 0;
@@ -33,6 +36,8 @@ export class RunState {
   unmatched = 0;
   sendFailures = 0;
   readonly errorSamples: string[] = [];
+  /** Open loop: the worst latency of the requests scheduled in each {@link SLOT_MS} of the run (from its start). */
+  readonly worstBySlot: number[] = [];
 
   constructor(
     readonly mode: 'closed' | 'open',
@@ -41,6 +46,8 @@ export class RunState {
     readonly windowEnd: number,
     /** Closed loop: stop sending after this time. */
     readonly sendUntil: number,
+    /** performance.now() ms at which the run's first request was due (the timeline's origin). */
+    readonly runStart = windowStart,
   ) {}
 
   /** Keeps the first few distinct error messages. */
@@ -56,9 +63,13 @@ export class RunState {
     if (this.mode === 'closed') {
       if (inWindow) this.latencies.push(now - p.t);
       if (now < this.sendUntil && !c.send(now, false)) this.sendFailures++;
-    } else if (p.measured) {
-      this.latencies.push(now - p.t);
-      this.measuredOutstanding--;
+    } else {
+      const slot = Math.floor((p.t - this.runStart) / SLOT_MS);
+      if (slot >= 0 && !(this.worstBySlot[slot]! >= now - p.t)) this.worstBySlot[slot] = now - p.t;
+      if (p.measured) {
+        this.latencies.push(now - p.t);
+        this.measuredOutstanding--;
+      }
     }
   }
 
