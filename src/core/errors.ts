@@ -225,6 +225,10 @@ export const ERRORS = {
     http: 403, close: 1008, retryable: false,
     message: 'This agent account was removed; the console is closed.',
   },
+  AGENT_PASSWORD_CHANGED: {
+    http: 401, close: 1008, retryable: false,
+    message: 'The password of this agent account changed; sign in again.',
+  },
   BAD_CREDENTIALS: {
     http: 401, close: null, retryable: false,
     message: 'Unknown agent or wrong password.',

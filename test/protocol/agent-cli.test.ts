@@ -1,12 +1,13 @@
 /**
  * `colloquy agent add|list|password|remove` against the data directory of a RUNNING server: the server
- * sees each change at once (sign-in works, then with the new password only, then not at all).
+ * sees each change at once (sign-in works, then with the new password only, then not at all); a new password
+ * or a removal closes the account's open consoles.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { AgentClient } from '../support/agent-client.js';
-import { postJson } from '../support/kore-client.js';
+import { KoreSocket, postJson } from '../support/kore-client.js';
 import { newDataDir, startTestServer, type TestServer } from '../support/server.js';
 import { CLI, cleanEnv, ensureBuilt, type RunResult } from './processes.js';
 
@@ -51,9 +52,22 @@ test('agents added, listed, re-passworded and removed by the CLI take effect on 
   expect(agents.map((a) => a.id)).toEqual(['dana', 'kim', 'sam']);
   expect(agents.every((a) => a.password === true && a.passwordHash === undefined)).toBe(true);
 
+  // A new password shuts out whoever knew the old one: the open console, the old token, a ticket minted before.
+  const before = await AgentClient.login(server.url, 'kim', 'first-password-1');
+  const open = await before.connect();
+  const earlyTicket = await before.ticketUrl();
   expect((await agentCli(['password', 'kim', '--password-stdin'], 'second-password-2')).code).toBe(0);
   expect((await login('kim', 'first-password-1')).status).toBe(401);
   expect((await login('kim', 'second-password-2')).status).toBe(200);
+  expect(await open.closed).toMatchObject({ code: 1008 });
+  const oldToken = await postJson(`${server.url}/api/agent/ticket`, {}, { authorization: `Bearer ${before.token}` });
+  expect(oldToken.status).toBe(401);
+  expect(oldToken.body.errors[0].code).toBe('AGENT_PASSWORD_CHANGED');
+  await expect(KoreSocket.open(earlyTicket)).rejects.toMatchObject({ status: 401, body: expect.stringContaining('AGENT_PASSWORD_CHANGED') });
+  const after = await (await AgentClient.login(server.url, 'kim', 'second-password-2')).connect();
+  await new Promise((r) => setTimeout(r, 1500)); // a board round or more: the new console stays
+  expect(after.ws.readyState).toBe(1);
+  await after.close();
 
   const short = await agentCli(['password', 'kim', '--password-stdin'], 'short');
   expect(short.code).toBe(2);

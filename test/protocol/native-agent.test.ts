@@ -83,7 +83,7 @@ describe('agent sign-in', () => {
       await cli.desk.saveAgent({ ...account, passwordHash: await hashPassword('second-password-2') });
       const refused = await postJson(`${server.url}/api/agent/ticket`, {}, { authorization: `Bearer ${before.token}` });
       expect(refused.status).toBe(401);
-      expect(refused.body.errors[0]).toMatchObject({ code: 'UNAUTHORIZED', msg: expect.stringContaining('password') });
+      expect(refused.body.errors[0]).toMatchObject({ code: 'AGENT_PASSWORD_CHANGED', msg: expect.stringContaining('password') });
       expect((await postJson(`${server.url}/api/agent/login`, { id: 'rotating', password: 'first-password-1' })).status).toBe(401);
 
       const after = await AgentClient.login(server.url, 'rotating', 'second-password-2');

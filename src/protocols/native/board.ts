@@ -1,3 +1,4 @@
+import { credentialStamp } from '../../auth/agent-token.js';
 import { assign, positions, type RoutableAgent } from '../../core/handoff/routing.js';
 import type { AgentAccount, HandoffRecord } from '../../core/ports/desk-store.js';
 import type { AgentStatus, PresenceRecord } from '../../core/ports/presence.js';
@@ -15,6 +16,8 @@ export interface BoardRound {
   /** Every agent account (names for the transfer dialog) and every queue any agent serves. */
   readonly directory: readonly { readonly id: string; readonly name: string }[];
   readonly queueNames: readonly string[];
+  /** agent id → the credential stamp of its password now (never sent to a console). */
+  readonly credentials: ReadonlyMap<string, string>;
 }
 
 /** One console connection as the board sees it. */
@@ -137,6 +140,7 @@ export class Board {
       agents: live.map((p) => ({ id: p.agentId, status: p.status, queues: p.queues, capacity: p.capacity, active: load.get(p.agentId) ?? 0 })),
       directory: accounts.map((a) => ({ id: a.id, name: a.name })),
       queueNames: [...new Set(accounts.flatMap((a) => a.queues))].sort(),
+      credentials: new Map(accounts.map((a) => [a.id, credentialStamp(a.passwordHash)])),
     };
     for (const set of this.members.values()) for (const m of set) m.round(r);
   }

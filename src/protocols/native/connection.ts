@@ -74,6 +74,8 @@ export class AgentConnection implements ConnectionHandler, BoardMember {
     private readonly board: Board,
     private readonly link: Link,
     readonly account: AgentAccount,
+    /** The credential stamp of the password this console signed in with. */
+    private readonly credential: string,
   ) {
     this.agent = { id: account.id, name: account.name };
     this.log = rt.log.child({ agent: account.id, connection: link.id });
@@ -112,11 +114,14 @@ export class AgentConnection implements ConnectionHandler, BoardMember {
 
   round(r: BoardRound): void {
     if (this.gone) return;
-    // An account removed with the CLI (on any machine) loses its open consoles within a round.
-    if (!r.directory.some((a) => a.id === this.account.id)) {
-      this.log.info('agent.removed_closed');
+    // An account removed, or given a new password, with the CLI (on any machine) loses its open consoles
+    // within a round: whoever knew the old password is out.
+    const credential = r.credentials.get(this.account.id);
+    if (credential !== this.credential) {
+      const code = credential === undefined ? 'AGENT_REMOVED' : 'AGENT_PASSWORD_CHANGED';
+      this.log.info({ code }, 'agent.console_revoked');
       this.leave();
-      this.link.close(new CoreError('AGENT_REMOVED'));
+      this.link.close(new CoreError(code));
       return;
     }
     const waiting = waitingFor(this.account, r);

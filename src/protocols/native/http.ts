@@ -70,8 +70,8 @@ export function agentRoutes(deps: AgentHttpDeps): Route[] {
     const account = await deps.accounts.agent(agentId);
     if (!account) throw new CoreError('UNAUTHORIZED', 'This agent account no longer exists.');
     // A password set since the sign-in voids the token (someone else may have known the old one).
-    if (credential !== credentialStamp(account.passwordHash)) throw new CoreError('UNAUTHORIZED', 'The password of this agent account has changed; sign in again.');
-    const sid = await deps.tickets.mintAgent(agentId);
+    if (credential !== credentialStamp(account.passwordHash)) throw new CoreError('AGENT_PASSWORD_CHANGED');
+    const sid = await deps.tickets.mintAgent(agentId, credential);
     const ws = req.baseUrl.replace(/^http/, 'ws');
     return reply(200, { ticket: sid, url: `${ws}/api/agent/ws?ticket=${encodeURIComponent(sid)}` });
   };
