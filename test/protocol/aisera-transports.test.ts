@@ -1,10 +1,11 @@
 /**
  * Transport details of the Aisera channel: Socket.IO over long-polling (the handshake path answered beside
- * Fastify's routes), the Socket.IO ack callback, rate limits as `Error` 429 frames (the socket stays), and a
- * graceful shutdown telling raw WebSocket (1001) and Socket.IO (`closing` 1001) clients to reconnect.
+ * Fastify's routes), the Socket.IO ack callback, rate limits as `Error` 429 frames (the socket stays; agents
+ * have a budget too), and a graceful shutdown telling raw WebSocket (1001) and Socket.IO (`closing` 1001)
+ * clients to reconnect.
  */
 import { expect, test } from 'vitest';
-import { AISERA_BOT_DIR, DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, SioClient, request, texts, uniqueUser } from '../support/aisera-client.js';
+import { AISERA_BOT_DIR, DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, RawClient, SioClient, request, texts, uniqueUser, userToken } from '../support/aisera-client.js';
 import { startTestServer } from '../support/server.js';
 
 const demo = () => ({ token: DEMO_CHANNEL_KEY, userId: uniqueUser(), channelId: DEMO_CHANNEL_ID });
@@ -36,6 +37,25 @@ test('over the rate limit a request gets Error 429 RATE_LIMITED and the socket s
     expect(c.closeCode).toBeUndefined();
     // Another user is not limited by this one.
     expect(texts(await c.ask(request(demo(), { text: 'someone else' })))).toEqual(['You said: someone else']);
+    c.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('an agent token spends a budget of its own: over it, agent requests get 429 too', async () => {
+  const server = await startTestServer({ settings: { demoBot: AISERA_BOT_DIR, rateLimitBurst: 3, rateLimitPerSec: 0.1 } });
+  try {
+    const agentId = `agent-${uniqueUser()}`;
+    const token = await userToken(server.url, DEMO_CHANNEL_ID, DEMO_CHANNEL_KEY, agentId, { scope: 'agent' });
+    const agent = { token, userId: agentId, channelId: DEMO_CHANNEL_ID };
+    const c = await RawClient.connect(server.url);
+    const codes: unknown[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await c.ask(request(agent, { needsSessionHistory: true }))).at(-1)!['errorCode'] ?? 'ok');
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(c.frames.at(-1)).toMatchObject({ modeType: 'Error', code: 429, retryable: true });
+    // Users (and other agents) keep their own budgets.
+    expect(texts(await c.ask(request(demo(), { text: 'a user' })))).toEqual(['You said: a user']);
     c.close();
   } finally {
     await server.stop();

@@ -104,6 +104,9 @@ export class IdleByConversation {
   }
 }
 
+/** Whose rate-limit budget an agent's requests spend: never a user's (user ids never start so). */
+const agentBudgetKey = (agentId: string): string => `agent:${agentId}`;
+
 /** A client's subscription to one conversation: entries in, frames out. */
 export class Binding implements Subscriber {
   private readonly assembler: FrameAssembler;
@@ -208,7 +211,12 @@ export class AiseraHandler {
     const principal = await this.authenticate(req, channel, client);
     client.authSucceeded?.();
     if (principal.kind === 'agent') {
-      // The agent side: the live-agent desk (agent-side.ts).
+      // The agent side: the live-agent desk (agent-side.ts), with a budget per agent like a user's per user.
+      try {
+        await this.rt.gate.spend(channel.botId, agentBudgetKey(principal.sub));
+      } catch (err) {
+        throw new Refusal(toCoreError(err));
+      }
       return this.agents.handle(req, channel, principal, (f) => client.reply(f), client.agentLink);
     }
     if (req.kind.type === 'agent' || client.agentOnly) {
