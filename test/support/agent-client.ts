@@ -16,6 +16,11 @@ export class AgentClient {
     return new AgentClient(baseUrl, res.body.token, id);
   }
 
+  /** A client for a token already issued (no sign-in spent). */
+  static withToken(baseUrl: string, token: string, agentId: string): AgentClient {
+    return new AgentClient(baseUrl, token, agentId);
+  }
+
   async ticketUrl(): Promise<string> {
     const res = await postJson(`${this.baseUrl}/api/agent/ticket`, {}, { authorization: `Bearer ${this.token}` });
     if (res.status !== 200) throw new Error(`agent ticket ${res.status}: ${JSON.stringify(res.body)}`);
