@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { Frame } from '../support/kore-client.js';
 import { ensureBuilt } from '../protocol/processes.js';
 import { need, SERVICES } from '../support/services.js';
-import { killSubscribers } from '../support/redis.js';
+import { countSubscribers, killSubscribers } from '../support/redis.js';
 import { chatter, until } from './chatter.js';
 import { Device, expectedFor, logOf } from './device.js';
 import { Cluster } from './harness.js';
@@ -102,15 +102,20 @@ describe.skipIf(!available)('the cluster under failure', () => {
     const all = users.flat();
     await connectAll(all);
     const load = chatter(all, 10);
+    // Each cut waits for both nodes' subscribers to be back (a slow machine reconnects later), so that
+    // every round cuts both: ten cuts in all.
+    const bothBack = () => until(async () => (await countSubscribers(c.prefix)) === 2, 10_000, 'both subscribers back');
     let cuts = 0;
     for (let i = 0; i < 4; i++) {
       await sleep(400);
+      await bothBack();
       cuts += await killSubscribers(c.prefix);
     }
     await sleep(500);
     await load.stop();
     // And the last word of each conversation, said while the other node's subscriber reconnects: no later
     // message reveals its loss; the subscriber learns of it when it is back (onSync), or the heal finds it.
+    await bothBack();
     cuts += await killSubscribers(c.prefix);
     for (const group of users) group[0]!.say('the last word');
     expect(cuts).toBeGreaterThanOrEqual(10);

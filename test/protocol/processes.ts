@@ -113,6 +113,8 @@ export interface ServerProcess {
   output(): string;
 }
 
+const START_TIMEOUT_MS = 60_000;
+
 /** `colloquy start` with COLLOQUY_PORT=0 on `dataDir`; resolves with the URL it prints. */
 export function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'start'], {
@@ -126,10 +128,11 @@ export function startServerProcess(dataDir: string, env: Record<string, string> 
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
+    // Generous: a start takes a second or two, but a shared CI machine under load has taken over 20 s.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not print its URL within 20 s:\n${out}`));
-    }, 20_000);
+      reject(new Error(`server did not print its URL within ${START_TIMEOUT_MS / 1000} s:\n${out}`));
+    }, START_TIMEOUT_MS);
     const onData = (c: Buffer) => {
       out += c.toString();
       const m = /Colloquy is serving (https?:\/\/[^\s]+)/.exec(out);

@@ -30,6 +30,27 @@ export function redisClient(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
 }
 
+/** The Redis ids of the pub/sub connections of the nodes using `prefix`. */
+async function subscriberIds(redis: Redis, prefix: string): Promise<string[]> {
+  const name = `${prefix.replace(/[^\w:.-]/g, '_')}sub`;
+  const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /(?:^| )id=(\d+)/.exec(line)?.[1])
+    .filter((id): id is string => id !== undefined);
+}
+
+/** How many pub/sub connections the nodes using `prefix` hold now. */
+export async function countSubscribers(prefix: string): Promise<number> {
+  const redis = redisClient();
+  try {
+    return (await subscriberIds(redis, prefix)).length;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /**
  * Cut the pub/sub connections of the nodes using `prefix` (they reconnect by themselves), leaving every
  * other client of the shared Redis alone. Returns how many were cut.
@@ -37,13 +58,7 @@ export function redisClient(): Redis {
 export async function killSubscribers(prefix: string): Promise<number> {
   const redis = redisClient();
   try {
-    const name = `${prefix.replace(/[^\w:.-]/g, '_')}sub`;
-    const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
-    const ids = list
-      .split('\n')
-      .filter((line) => line.includes(` name=${name} `))
-      .map((line) => /(?:^| )id=(\d+)/.exec(line)?.[1])
-      .filter((id): id is string => id !== undefined);
+    const ids = await subscriberIds(redis, prefix);
     for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
     return ids.length;
   } finally {
