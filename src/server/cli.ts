@@ -18,6 +18,7 @@ import { channelKeyHash, ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
 import { kbIngest, kbSearch } from './kb-cli.js';
 import { startNode } from './node.js';
+import { warmUp } from './warmup.js';
 import { tuneRuntime } from './runtime.js';
 
 const USAGE = `Usage: colloquy <command> [options]
@@ -82,7 +83,11 @@ const need = (v: unknown, flag: string): string => {
 
 async function start(config: Config): Promise<void> {
   tuneRuntime();
+  // (A failed warm-up only costs the first seconds' speed: the node starts anyway.)
+  const warm = await warmUp(config.settings.warmupTurns).catch((err: unknown) => err as Error);
   const node = await startNode(config);
+  if (warm instanceof Error) node.log.warn({ err: warm }, 'server.warmup_failed');
+  else if (warm.turns > 0) node.log.info({ turns: warm.turns, ms: Math.round(warm.ms) }, 'server.warmed_up');
   console.log(`\nColloquy is serving ${node.url}${config.demo ? `  (demo page: ${node.url}/)` : ''}\n`);
   if (node.demoAgents.length > 0) {
     // Shown once, here only (never in the JSON logs): new passwords at every start.
