@@ -107,8 +107,10 @@ function talk(ws: WebSocket, another: () => boolean, deadline: number): Promise<
     let id = 0;
     let acked = false;
     let answered = 0;
+    let finished = false;
     const timer = setTimeout(() => finish(), Math.max(0, deadline - performance.now()));
     const finish = () => {
+      finished = true;
       clearTimeout(timer);
       resolve(answered);
     };
@@ -119,6 +121,7 @@ function talk(ws: WebSocket, another: () => boolean, deadline: number): Promise<
       ws.send(JSON.stringify({ clientMessageId: id, message: { body: 'hi', attachments: [] }, resourceid: '/bot.message', botInfo: BOT_INFO, id }));
     };
     ws.on('message', (data) => {
+      if (finished) return;
       const f = JSON.parse(String(data)) as { type?: string; replyto?: unknown };
       if (f.type === 'error') return finish();
       if (f.type === 'ack' && f.replyto === id) acked = true;
