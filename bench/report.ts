@@ -9,6 +9,7 @@ import type { Target } from './loadgen/protocol.js';
 import type { Machine } from './machine.js';
 import type { Cell, Scenario } from './measure.js';
 import type { BenchOptions } from './options.js';
+import { formatDisk, type DiskProbe } from './disk.js';
 import { formatEngine, type EngineBench } from './engine.js';
 import { formatKnowledge, type KnowledgeBench } from './kb.js';
 import { clusterTables } from './report-cluster.js';
@@ -31,6 +32,8 @@ export interface BenchRecord {
   readonly perf: PerfProfile | undefined;
   /** `--alloc`: heap allocated per round trip. */
   readonly alloc?: AllocProfile | undefined;
+  /** The disk alone at the open loop's commit rate (bench/disk.ts), when there was an open loop. */
+  readonly disk?: DiskProbe | undefined;
   /** The dialog engine alone (bench/engine.ts). */
   readonly engine?: EngineBench | undefined;
   /** Knowledge answers (bench/kb.ts). */
@@ -42,6 +45,7 @@ export function renderMarkdown(rec: BenchRecord): string {
     header(rec),
     rec.cells.length ? resultTables(rec) : '',
     rec.cells.length ? clusterTables(rec.scenarios, rec.aggregates) : '',
+    rec.disk ? formatDisk(rec.disk) : '',
     rec.engine ? formatEngine(rec.engine) : '',
     rec.knowledge ? formatKnowledge(rec.knowledge) : '',
     rec.profile ? formatV8Profile(rec.profile) : '',

@@ -18,6 +18,9 @@
  *   other flags: --connections 100,1000 --rates 5000 --open-connections 1000 --duration 8 --warmup 2
  *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,colloquy
  *                --alloc-rate 2000 --server-flags "<node flags for Colloquy only>"
+ *
+ * A run with an open loop first probes the disk alone (bench/disk.ts: write + fdatasync at the commit rate):
+ * the floor under the open loop's tail that persist-before-ack puts there.
  */
 // The parts: options.ts (flags), machine.ts (pinning, limits, versions), snapshot.ts (the dist/ copy),
 // processes.ts (server and load generator), measure.ts (one cell), aggregate.ts, targets.ts, report.ts
@@ -27,6 +30,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateAll } from './aggregate.js';
+import { probeDisk } from './disk.js';
 import { measureEngine } from './engine.js';
 import { measureKnowledge } from './kb.js';
 import { f0, f1, f2 } from './format.js';
@@ -89,6 +93,10 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cpus}× ${machine.cpu}, ${machine.kernel}, Node ${machine.node}; ${pinning.why}`);
   log(`runs: ${opts.durationMs / 1000} s (first ${opts.warmupMs / 1000} s excluded), ${opts.reps} rep(s); scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
 
+  // The disk alone, at the open loop's commit rate: the floor under its tail (bench/disk.ts).
+  const disk = opts.profileOnly || opts.rates.length === 0 ? undefined : probeDisk({ seconds: opts.durationMs / 1000, rate: 400, bytes: 32 * 1024, goalMs: 10 });
+  if (disk) log(`the disk alone: ${disk.syncs} write+fdatasync at ${disk.rate}/s: p50 ${f2(disk.p50)} p99 ${f2(disk.p99)} max ${f1(disk.max)} ms, ${f2(disk.beyondGoalPct)} % of the time beyond ${disk.goalMs} ms`);
+
   // Echo and Colloquy alternate, scenario by scenario, each measurement with freshly started processes.
   const cells: Cell[] = [];
   if (!opts.profileOnly) {
@@ -126,7 +134,8 @@ async function main(): Promise<void> {
     options: opts,
     scenarios,
     aggregates: aggs,
-    targets: checkTargets(aggs, scenarios),
+    targets: checkTargets(aggs, scenarios, disk),
+    disk,
     cells,
     profile,
     perf,
