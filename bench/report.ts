@@ -32,8 +32,8 @@ export interface BenchRecord {
   readonly perf: PerfProfile | undefined;
   /** `--alloc`: heap allocated per round trip. */
   readonly alloc?: AllocProfile | undefined;
-  /** The disk alone at the open loop's commit rate (bench/disk.ts), when there was an open loop. */
-  readonly disk?: DiskProbe | undefined;
+  /** The disk alone at the open loop's commit rate, before each open-loop run of Colloquy (bench/disk.ts). */
+  readonly disks?: readonly DiskProbe[] | undefined;
   /** The dialog engine alone (bench/engine.ts). */
   readonly engine?: EngineBench | undefined;
   /** Knowledge answers (bench/kb.ts). */
@@ -45,7 +45,7 @@ export function renderMarkdown(rec: BenchRecord): string {
     header(rec),
     rec.cells.length ? resultTables(rec) : '',
     rec.cells.length ? clusterTables(rec.scenarios, rec.aggregates) : '',
-    rec.disk ? formatDisk(rec.disk) : '',
+    rec.disks?.length ? formatDisk(rec.disks) : '',
     rec.engine ? formatEngine(rec.engine) : '',
     rec.knowledge ? formatKnowledge(rec.knowledge) : '',
     rec.profile ? formatV8Profile(rec.profile) : '',

@@ -19,8 +19,8 @@
  *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,colloquy
  *                --alloc-rate 2000 --server-flags "<node flags for Colloquy only>"
  *
- * A run with an open loop first probes the disk alone (bench/disk.ts: write + fdatasync at the commit rate):
- * the floor under the open loop's tail that persist-before-ack puts there.
+ * Each open-loop run of Colloquy is preceded by a probe of the disk alone (bench/disk.ts: write + fdatasync at
+ * the commit rate): the floor under that run's tail that persist-before-ack puts there.
  */
 // The parts: options.ts (flags), machine.ts (pinning, limits, versions), snapshot.ts (the dist/ copy),
 // processes.ts (server and load generator), measure.ts (one cell), aggregate.ts, targets.ts, report.ts
@@ -30,7 +30,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateAll } from './aggregate.js';
-import { probeDisk } from './disk.js';
+import { probeDisk, type DiskProbe } from './disk.js';
 import { measureEngine } from './engine.js';
 import { measureKnowledge } from './kb.js';
 import { f0, f1, f2 } from './format.js';
@@ -73,6 +73,12 @@ function logCell(cell: Cell): void {
   if (cell.serverLogTail.length) log(`  server said: ${cell.serverLogTail.slice(-3).join(' | ').slice(0, 600)}`);
 }
 
+function probeDiskLogged(scenario: string, rep: number): DiskProbe {
+  const d = probeDisk({ scenario, rep, seconds: opts.durationMs / 1000, rate: 400, bytes: 32 * 1024, goalMs: 10 });
+  log(`the disk alone: ${d.syncs} write+fdatasync at ${d.rate}/s: p50 ${f2(d.p50)} p99 ${f2(d.p99)} max ${f1(d.max)} ms, ${f2(d.beyondGoalPct)} % of the time beyond ${d.goalMs} ms`);
+  return d;
+}
+
 /** Where an open loop's tail came from: the five slots with the worst latency, and how the warm-up ended. */
 function worstSlots(tl: NonNullable<Cell['run']['timeline']>): string {
   const top = tl.worstMs.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, 5);
@@ -93,16 +99,15 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cpus}× ${machine.cpu}, ${machine.kernel}, Node ${machine.node}; ${pinning.why}`);
   log(`runs: ${opts.durationMs / 1000} s (first ${opts.warmupMs / 1000} s excluded), ${opts.reps} rep(s); scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
 
-  // The disk alone, at the open loop's commit rate: the floor under its tail (bench/disk.ts).
-  const disk = opts.profileOnly || opts.rates.length === 0 ? undefined : probeDisk({ seconds: opts.durationMs / 1000, rate: 400, bytes: 32 * 1024, goalMs: 10 });
-  if (disk) log(`the disk alone: ${disk.syncs} write+fdatasync at ${disk.rate}/s: p50 ${f2(disk.p50)} p99 ${f2(disk.p99)} max ${f1(disk.max)} ms, ${f2(disk.beyondGoalPct)} % of the time beyond ${disk.goalMs} ms`);
-
   // Echo and Colloquy alternate, scenario by scenario, each measurement with freshly started processes.
   const cells: Cell[] = [];
+  const disks: DiskProbe[] = [];
   if (!opts.profileOnly) {
     for (let rep = 1; rep <= opts.reps; rep++) {
       for (const sc of scenarios) {
         for (const target of opts.targets) {
+          // The disk alone, at the open loop's commit rate: the floor under its tail (bench/disk.ts).
+          if (sc.mode === 'open' && target !== 'echo') disks.push(probeDiskLogged(sc.name, rep));
           const cell = await measureQuietest(rig, target, sc, rep);
           cells.push(cell);
           logCell(cell);
@@ -134,8 +139,8 @@ async function main(): Promise<void> {
     options: opts,
     scenarios,
     aggregates: aggs,
-    targets: checkTargets(aggs, scenarios, disk),
-    disk,
+    targets: checkTargets(aggs, scenarios, disks),
+    disks,
     cells,
     profile,
     perf,
