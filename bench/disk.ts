@@ -9,6 +9,7 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { summarise } from './loadgen/samples.js';
 
 export interface DiskProbe {
   /** The open-loop cell it ran just before. */
@@ -57,8 +58,7 @@ export function probeDisk(opts: { scenario: string; rep: number; seconds: number
       offset = (offset + chunk.length) % WAL_BYTES;
     }
     const wall = performance.now() - start;
-    const sorted = [...ms].sort((a, b) => a - b);
-    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+    const { count, p50, p99, p999, max } = summarise(ms);
     const slow = ms.filter((x) => x > opts.goalMs);
     return {
       scenario: opts.scenario,
@@ -66,11 +66,11 @@ export function probeDisk(opts: { scenario: string; rep: number; seconds: number
       rate: opts.rate,
       bytes: opts.bytes,
       seconds: opts.seconds,
-      syncs: ms.length,
-      p50: q(0.5),
-      p99: q(0.99),
-      p999: q(0.999),
-      max: sorted[sorted.length - 1] ?? NaN,
+      syncs: count,
+      p50,
+      p99,
+      p999,
+      max,
       goalMs: opts.goalMs,
       slowSyncs: slow.length,
       beyondGoalPct: (slow.reduce((n, x) => n + (x - opts.goalMs), 0) / wall) * 100,
