@@ -1,3 +1,4 @@
+import { Coalesced } from '../../core/coalesced.js';
 import type { HandoffDesk } from '../../core/handoff/desk.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { HandoffRecord } from '../../core/ports/desk-store.js';
@@ -27,8 +28,10 @@ const TRANSCRIPT = 20;
 export class AgentFeed {
   private readonly listeners = new Map<string, { readonly l: HandoffListener; readonly told: Set<string> }>();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly polls = new Coalesced(
+    () => this.once(),
+    (err) => this.deps.log.warn({ err }, 'aisera.agent_feed_failed'),
+  );
 
   constructor(
     private readonly deps: { readonly desk: HandoffDesk; readonly store: ConversationStore; readonly clock: Clock; readonly log: Logger },
@@ -65,20 +68,7 @@ export class AgentFeed {
 
   /** Read the index once and tell every listener what it has not heard of. Polls asked for meanwhile run once after. */
   poll(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.once()
-      .catch((err: unknown) => this.deps.log.warn({ err }, 'aisera.agent_feed_failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          void this.poll();
-        }
-      });
-    return this.running;
+    return this.polls.run();
   }
 
   private async once(): Promise<void> {

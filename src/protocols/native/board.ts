@@ -1,4 +1,5 @@
 import { credentialStamp } from '../../auth/agent-token.js';
+import { Coalesced } from '../../core/coalesced.js';
 import { assign, positions, type RoutableAgent } from '../../core/handoff/routing.js';
 import type { AgentAccount, HandoffRecord } from '../../core/ports/desk-store.js';
 import type { AgentStatus, PresenceRecord } from '../../core/ports/presence.js';
@@ -59,8 +60,10 @@ export class Board {
   private readonly members = new Map<string, Set<BoardMember>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private beat: ReturnType<typeof setInterval> | undefined;
-  private running = false;
-  private again = false;
+  private readonly rounds = new Coalesced(
+    () => this.round(),
+    (err) => this.rt.log.warn({ err }, 'agent.board_failed'),
+  );
 
   constructor(private readonly rt: NativeRuntime) {}
 
@@ -99,20 +102,7 @@ export class Board {
 
   /** Run a round soon (something changed); rounds never overlap. */
   poke(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.round()
-      .catch((err: unknown) => this.rt.log.warn({ err }, 'agent.board_failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+    void this.rounds.run();
   }
 
   close(): void {
