@@ -12,7 +12,7 @@ import { botReply } from './bot-reply.js';
 import { activeSession, endingSession, planSession, sessionEvent } from './session.js';
 import { Streams, withoutStream } from './streams.js';
 import { SessionTimers } from './timers.js';
-import { markRequest, type Accepted, type Change, type ConversationDeps, type ConversationSettings, type Opened, type TurnContext } from './turn.js';
+import { markRequest, refused, type Accepted, type Change, type ConversationDeps, type ConversationSettings, type Opened, type TurnContext } from './turn.js';
 
 export { markRequest } from './turn.js';
 export type { Accepted, Change, ConversationDeps, ConversationSettings, Opened, TurnContext } from './turn.js';
@@ -96,16 +96,12 @@ export class ConversationService {
           const value = stateWith(snap.value, { handoff: leaving ? undefined : heardUser(handoff, now) });
           const result = await this.deps.store.append(conv, markRequest([message, ...ended], ctx.request, !leaving), { state: { expectedVersion: snap.version, value }, fence: lease.fence });
           if (!result.ok) {
-            if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
-            if (result.reason === 'fenced') throw new CoreError('FENCED');
+            if (refused(result, onAccepted)) return;
             continue;
           }
           const indexing = this.indexed(conv, result.entries, value);
           if (indexing) await indexing;
-          this.deps.hub.publish(conv.id, result.entries.slice(0, 1));
-          onAccepted({ seq: result.entries[0]!.seq, duplicate: false });
-          this.deps.hub.publish(conv.id, result.entries.slice(1));
-          this.timers.touch(conv, plan.session.id, idleMs);
+          this.acknowledge(conv, result.entries, 1, onAccepted, plan.session.id, idleMs);
           if (leaving) await this.answer(ctx, { ...snap, version: result.version, value }, plan.session.id, { type: 'handoff_ended', reason: 'userExit' }, undefined, lease);
           return;
         }
@@ -133,21 +129,14 @@ export class ConversationService {
         const closed = closing?.entries ?? [];
         const result = await this.deps.store.append(conv, closed.length > 0 ? [...closed, ...turnEntries] : turnEntries, options);
         if (!result.ok) {
-          if (result.reason === 'duplicate') return onAccepted({ seq: result.seq, duplicate: true });
-          if (result.reason === 'fenced') throw new CoreError('FENCED');
+          if (refused(result, onAccepted)) return;
           continue;
         }
         // (Awaited only when a handoff moved: an idle `await` would cost every turn a microtask.)
         const indexing = this.indexed(conv, result.entries, value);
         if (indexing) await indexing;
-        // Publish first: the sender's connection then sees the session events before the ack that follows
-        // them; the bot's answer goes out after the ack.
         if (closing) this.streams.abort(conv.id, closing.id);
-        const accepted = closed.length + plan.events.length + 1;
-        this.deps.hub.publish(conv.id, result.entries.slice(0, accepted));
-        onAccepted({ seq: result.entries[accepted - 1]!.seq, duplicate: false });
-        this.deps.hub.publish(conv.id, result.entries.slice(accepted));
-        this.timers.touch(conv, plan.session.id, idleMs);
+        this.acknowledge(conv, result.entries, closed.length + plan.events.length + 1, onAccepted, plan.session.id, idleMs);
         if (reply) return;
         const state: StateSnapshot = { ...snap, version: result.version, value: base, headSeq: result.entries[result.entries.length - 1]!.seq };
         await this.answer(ctx, state, plan.session.id, trigger, undefined, lease);
@@ -359,6 +348,18 @@ export class ConversationService {
       return;
     }
     this.streams.start(conv, marker, stream);
+  }
+
+  /**
+   * A user message is stored: the entries up to it (`accepted` of them: what the append put before it, and the
+   * message) are published first, so the sender's connection sees session events before the ack; then the ack,
+   * then the rest (the bot's answer). The session's idle countdown restarts.
+   */
+  private acknowledge(conv: ConversationRef, entries: readonly Entry[], accepted: number, onAccepted: (a: Accepted) => void, sessionId: string, idleMs: number): void {
+    this.deps.hub.publish(conv.id, entries.slice(0, accepted));
+    onAccepted({ seq: entries[accepted - 1]!.seq, duplicate: false });
+    this.deps.hub.publish(conv.id, entries.slice(accepted));
+    this.timers.touch(conv, sessionId, idleMs);
   }
 
   /** Append and publish; false on a version conflict. */

@@ -1,3 +1,4 @@
+import { CoreError } from '../errors.js';
 import type { ClientContext, ConversationRef, ConversationState, Entry, NewEntry } from '../model.js';
 import { markedEntry } from '../shapes.js';
 import type { BotEngine, BotTrigger } from '../ports/bot.js';
@@ -7,7 +8,7 @@ import type { Hub } from '../fanout/hub.js';
 import type { IdleTimersFactory } from '../ports/idle-timers.js';
 import type { Logger } from '../ports/logger.js';
 import type { Sequencer } from '../ports/sequencer.js';
-import type { ConversationStore } from '../ports/store.js';
+import type { AppendResult, ConversationStore } from '../ports/store.js';
 
 /* What the conversation service is given, what it is asked with, and what it answers. */
 
@@ -82,4 +83,17 @@ export interface Opened {
   readonly sessionId: string;
   /** The log head before this connection's session events: resume after it. */
   readonly headSeq: number;
+}
+
+/**
+ * A user message's append that wrote nothing: a duplicate (the device sent it again) is acknowledged with the
+ * stored message's seq — true, the turn is over; a lost fence throws; a version conflict is false (retry).
+ */
+export function refused(result: Extract<AppendResult, { ok: false }>, onAccepted: (a: Accepted) => void): boolean {
+  if (result.reason === 'duplicate') {
+    onAccepted({ seq: result.seq, duplicate: true });
+    return true;
+  }
+  if (result.reason === 'fenced') throw new CoreError('FENCED');
+  return false;
 }
