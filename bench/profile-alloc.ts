@@ -161,7 +161,8 @@ export function formatAlloc(p: AllocProfile): string {
     ...c.topInclusive.map((s) => `| \`${s.fn}\` | ${s.where} | ${f0(s.bytesPerMsg)} |`),
     '',
     `**What no young-generation GC collected** (a second Colloquy run, \`${shortUrl(p.survivors.file)}\`): ${f0(p.survivors.bytesPerMsg)} B per round trip ` +
-      'were promoted to the old generation (or born there) — what the mark-compact pauses, the open loop\'s tail, grow with. By function (self):',
+      'as the sampling profiler counts them: promoted to the old generation, born there, or still live when it stopped. It counts more than ' +
+      'the promotion `--trace-gc-nvp` reports (about 15× more on 2026-11-22), so compare builds with it and size promotion with `--trace-gc-nvp`. By function (self):',
     '',
     '| function | where | B / round trip |',
     '|---|---|---:|',
