@@ -18,8 +18,8 @@ import { channelKeyHash, ConfiguredDirectory } from './directory.js';
 import { openTenancy } from './engines.js';
 import { kbIngest, kbSearch } from './kb-cli.js';
 import { startNode } from './node.js';
-import { warmUp } from './warmup.js';
 import { tuneRuntime } from './runtime.js';
+import { warmUp } from './warmup.js';
 
 const USAGE = `Usage: colloquy <command> [options]
 
