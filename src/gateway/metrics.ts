@@ -1,4 +1,35 @@
+import { readdir, stat } from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const PREFIX = 'colloquy_';
+
+/**
+ * prom-client's default metrics that cost time on the event loop in proportion to the open sockets: each
+ * scrape lists every handle (`process._getActiveHandles()`, `getActiveResourcesInfo()`) or reads
+ * `/proc/self/fd` entry by entry. With 10,000 connections that was 60 ms per scrape, during which no
+ * connection is served. `colloquy_connections` counts the sockets that matter; the file descriptors are
+ * counted again below, cheaply.
+ */
+export const OMITTED_DEFAULT_METRICS = [
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+  'process_open_fds',
+] as const;
+
+/**
+ * Open file descriptors. Linux (6.2 and later) gives their number as the size of `/proc/self/fd`, at no cost
+ * per descriptor; older kernels say 0 there, and then the directory is listed, off the event loop.
+ */
+async function openFds(): Promise<number | undefined> {
+  try {
+    const { size } = await stat('/proc/self/fd');
+    return size > 0 ? size : (await readdir('/proc/self/fd')).length - 1;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Prometheus metrics of one node, served at `GET /metrics`. */
 export class Metrics {
@@ -32,6 +63,18 @@ export class Metrics {
   }
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'colloquy_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const name of OMITTED_DEFAULT_METRICS) this.registry.removeSingleMetric(PREFIX + name);
+    if (process.platform === 'linux') {
+      new Gauge({
+        name: `${PREFIX}process_open_fds`,
+        help: 'Number of open file descriptors.',
+        registers: [this.registry],
+        async collect(this: Gauge) {
+          const n = await openFds();
+          if (n !== undefined) this.set(n);
+        },
+      });
+    }
   }
 }
