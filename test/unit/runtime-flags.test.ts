@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 test('npm start runs the server with the flags of the CLI shebang', () => {
   const flags = shippedFlags(`${root}src/server/cli.ts`);
   expect(flags).toContain('--max-semi-space-size=64');
+  expect(flags).toContain('--initial-old-space-size=256');
   const start = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts['start']!;
   expect(start).toMatch(/\bnode (.+) dist\/server\/cli\.js start$/);
   expect(start.match(/\bnode (.+) dist\/server\/cli\.js start$/)![1]!.split(' ')).toEqual(flags);
