@@ -46,12 +46,14 @@ describe.skipIf(!available)('RedisSequencer', () => {
     const key = 'c-dead-holder';
     // A holder that will never renew or release: its node is gone.
     await raw.set(`${prefix}lock:{${key}}`, 'n-dead|0123', 'PX', 400);
-    await raw.set(`${prefix}fence:{${key}}`, String(Date.now() * 1000 + 5_000_000));
+    // Its fence is 5 s ahead of the clock, so a fence taken from the clock alone would be lower than it.
+    const deadFence = Date.now() * 1000 + 5_000_000;
+    await raw.set(`${prefix}fence:{${key}}`, String(deadFence));
     const started = Date.now();
     const fence = await sequencers[0]!.run(key, async (lease) => lease.fence);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(fence).toBeGreaterThan(Date.now() * 1000 + 4_000_000);
+    expect(fence).toBeGreaterThan(deadFence);
   });
 
   test('fencing tokens keep increasing when Redis loses every key (no persistence, restart)', async () => {

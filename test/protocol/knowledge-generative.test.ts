@@ -14,10 +14,12 @@ import { checkStream, QUESTION } from '../support/streams.js';
 
 let llm: FakeLlm;
 let server: TestServer;
+// The whole answer must arrive within the timeout: 3 s, three times the longest answer below (120 tokens 8 ms
+// apart), so that a slow or busy machine does not turn a good answer into a timeout.
 beforeAll(async () => {
   llm = await FakeLlm.start();
   server = await startTestServer({
-    settings: { demoBot: HELPDESK_BOT_DIR, rateLimitBurst: 1000, rateLimitPerSec: 500, knowledgeLlmUrl: llm.baseUrl, knowledgeLlmModel: FAKE_LLM_MODEL, knowledgeLlmTimeoutMs: 1500 },
+    settings: { demoBot: HELPDESK_BOT_DIR, rateLimitBurst: 1000, rateLimitPerSec: 500, knowledgeLlmUrl: llm.baseUrl, knowledgeLlmModel: FAKE_LLM_MODEL, knowledgeLlmTimeoutMs: 3000 },
     env: { COLLOQUY_KB_LLM_API_KEY: FAKE_LLM_KEY },
   });
 });
