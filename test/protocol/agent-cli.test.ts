@@ -79,4 +79,4 @@ test('agents added, listed, re-passworded and removed by the CLI take effect on 
   expect((await console_.closed).code).toBe(1008);
   expect((await login('kim', 'second-password-2')).status).toBe(401);
   expect((await agentCli(['remove', 'kim'])).code).toBe(2);
-});
+}, 60_000); // seven CLI processes, each a Node start: 17 s beside the suite on two cores

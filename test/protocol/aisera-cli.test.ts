@@ -39,7 +39,7 @@ test('channel create --json prints an id and a key that work against the running
   const bad = await cli(['channel', 'create', '--bot', 'st-nope'], dataDir);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('no bot has the id st-nope');
-});
+}, 60_000); // three CLI processes, each a Node start: 13 s beside the suite on two cores
 
 test('user block --channel blocks an Aisera user of that channel on the running server (only them), and unblock lets them back', async () => {
   const who = uniqueUser('blocked');
