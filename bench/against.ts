@@ -11,10 +11,12 @@
  *   npm run bench:against -- main --mode closed --reps 3
  *   npm run bench:against -- HEAD --flags=--no-allocation-site-pretenuring   # this build with a Node/V8 flag, against without
  *   npm run bench:against -- echo --mode closed --connections 1000   # this build against the raw `ws` echo (the goals' baseline)
+ *   npm run bench:against -- group-commit                # this build against the bare group-commit baseline
  *   other flags: --connections 500 --rate 2000 --duration 12 --warmup 2
  *
  * With `echo` in place of a ref, the other side is the raw `ws` echo server of `npm run bench`: the ratio is then
  * the goals' "server CPU per round trip ÷ echo", measured at the same moment instead of one run after the other.
+ * With `group-commit`, it is the echo plus SQLite group commit (bench/group-commit-server.ts), the durable floor.
  *
  * The earlier build is taken with `git archive` into .bench/against/<commit>/ and compiled there against this
  * checkout's node_modules (a changed package-lock.json is warned about). Results: .bench/against-latest.md.
@@ -27,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { f0, f1, f2 } from './format.js';
 import { log } from './log.js';
 import { clkTck, detectPinning } from './machine.js';
-import type { RunResult } from './loadgen/protocol.js';
+import { isBaseline, type RunResult, type Target } from './loadgen/protocol.js';
 import { OUT_DIR, ROOT, SNAPSHOT } from './paths.js';
 import { startLoadgen, startServer, stopServer, type Loadgen, type Server } from './processes.js';
 import { snapshotDist } from './snapshot.js';
@@ -80,7 +82,7 @@ function buildOf(ref: string): { dir: string; commit: string } {
 
 interface Side {
   readonly name: 'earlier' | 'this';
-  readonly target: 'colloquy' | 'echo';
+  readonly target: Target;
   readonly build?: string;
   readonly nodeFlags?: readonly string[];
 }
@@ -123,16 +125,18 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+const BASELINE_TITLE: Partial<Record<Target, string>> = { echo: 'the raw `ws` echo', 'group-commit': 'the bare group-commit baseline (ws + SQLite)' };
+
 function render(ref: string, commit: string | null, sha1: string, pairs: readonly Pair[], why: string): string {
   const ratio = (p: Pair) => p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg;
   const ratios = pairs.map(ratio);
   const row = (p: Pair) =>
     `| ${p.rep} | ${f0(p.earlier.msgPerSec)} | ${f1(p.earlier.serverCpuUsPerMsg)} | ${f2(p.earlier.latencyMs.p50)} / ${f2(p.earlier.latencyMs.p99)} | ` +
     `${f0(p.current.msgPerSec)} | ${f1(p.current.serverCpuUsPerMsg)} | ${f2(p.current.latencyMs.p50)} / ${f2(p.current.latencyMs.p99)} | **${ratio(p).toFixed(3)}** |`;
-  const o = commit ? 'earlier' : 'echo';
+  const o = commit ? 'earlier' : ref;
   const load = mode === 'open' ? `open loop, ${rate} msg/s each over ${connections} connections` : `closed loop, ${connections} connections each`;
   return [
-    `## This build against ${commit ? `${ref} (${commit.slice(0, 7)})` : 'the raw `ws` echo'}, side by side — ${new Date().toISOString()}`,
+    `## This build against ${commit ? `${ref} (${commit.slice(0, 7)})` : BASELINE_TITLE[ref as Target]}, side by side — ${new Date().toISOString()}`,
     '',
     `Both servers at once on core 0, each with its own load generator on core 1 (${why}); ${load}; ${durationMs / 1000} s runs, first ${warmupMs / 1000} s excluded. This build: dist/ sha1 ${sha1}${thisFlags.length ? `, run with \`${thisFlags.join(' ')}\`` : ''}.`,
     '',
@@ -149,16 +153,17 @@ async function main(): Promise<void> {
   const ref = positionals[0]!;
   const pinning = detectPinning(false);
   if (!pinning.pinned) log(`WARNING: ${pinning.why}`);
-  const earlier = ref === 'echo' ? null : buildOf(ref);
+  const baseline = isBaseline(ref as Target) ? (ref as Target) : null;
+  const earlier = baseline ? null : buildOf(ref);
   const current = snapshotDist();
   process.on('exit', () => rmSync(SNAPSHOT, { recursive: true, force: true }));
   const ck = clkTck();
   const pairs: Pair[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    const other: Side = earlier ? { name: 'earlier', target: 'colloquy', build: earlier.dir } : { name: 'earlier', target: 'echo' };
+    const other: Side = earlier ? { name: 'earlier', target: 'colloquy', build: earlier.dir } : { name: 'earlier', target: baseline! };
     const p = await measurePair(rep, [other, { name: 'this', target: 'colloquy', nodeFlags: thisFlags }], pinning.pinned, ck);
     pairs.push(p);
-    log(`rep ${rep}: ${earlier ? 'earlier' : 'echo'} ${f1(p.earlier.serverCpuUsPerMsg)} µs/msg, this ${f1(p.current.serverCpuUsPerMsg)} µs/msg, ratio ${(p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg).toFixed(3)}`);
+    log(`rep ${rep}: ${earlier ? 'earlier' : ref} ${f1(p.earlier.serverCpuUsPerMsg)} µs/msg, this ${f1(p.current.serverCpuUsPerMsg)} µs/msg, ratio ${(p.current.serverCpuUsPerMsg / p.earlier.serverCpuUsPerMsg).toFixed(3)}`);
   }
   const md = render(ref, earlier?.commit ?? null, current.sha1, pairs, pinning.why);
   mkdirSync(OUT_DIR, { recursive: true });

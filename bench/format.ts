@@ -8,7 +8,7 @@ export const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isF
 
 /** How a server is named in the tables. */
 export const serverName = (t: Target) =>
-  t === 'echo' ? 'ws echo' : t === 'pg-redis-1' ? '**Colloquy** PG+Redis, 1 node' : t === 'pg-redis-2' ? '**Colloquy** PG+Redis, 2 nodes' : '**Colloquy**';
+  t === 'echo' ? 'ws echo' : t === 'group-commit' ? 'bare group commit (ws + SQLite)' : t === 'pg-redis-1' ? '**Colloquy** PG+Redis, 1 node' : t === 'pg-redis-2' ? '**Colloquy** PG+Redis, 2 nodes' : '**Colloquy**';
 
 /** Inline code in a table cell (`|` escaped). */
 export const codeCell = (s: string) => `\`${s.replace(/\|/g, '\\|')}\``;

@@ -3,7 +3,7 @@
  * setup batch with the idle RSS before and after it, then one closed- or open-loop run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunResult, SetupResult, Target } from './loadgen/protocol.js';
+import { isBaseline, type RunResult, type SetupResult, type Target } from './loadgen/protocol.js';
 import { f1 } from './format.js';
 import { log } from './log.js';
 import type { BenchOptions } from './options.js';
@@ -128,7 +128,7 @@ export async function measure(rig: Rig, target: Target, sc: Scenario, rep: numbe
       ...(nodes.serverPids ? { serverPids: nodes.serverPids } : {}),
       ...(server.serviceNames ? { serviceNames: server.serviceNames } : {}),
       // Group-commit figures of the (first) node.
-      ...(target !== 'echo' ? { metricsUrl: `${server.url}/metrics` } : {}),
+      ...(!isBaseline(target) ? { metricsUrl: `${server.url}/metrics` } : {}),
     });
     await during;
     const instructions = await counting;

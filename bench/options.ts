@@ -81,7 +81,7 @@ export function toOptions(flags: Flags): BenchOptions {
     setupConcurrency: Number(flags['setup-concurrency'] ?? 64),
     sync: flags.sync as 'full' | 'normal' | undefined,
     serverFlags: (flags['server-flags'] ?? '').split(' ').filter(Boolean),
-    targets: (flags.targets ?? 'echo,colloquy').split(',').map((t) => t.trim()) as Target[],
+    targets: (flags.targets ?? 'echo,group-commit,colloquy').split(',').map((t) => t.trim()) as Target[],
     profile: flags.profile || flags['profile-only'],
     profileOnly: flags['profile-only'] || flags['alloc-only'],
     alloc: flags.alloc || flags['alloc-only'],

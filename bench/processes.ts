@@ -35,7 +35,7 @@ export interface Server {
   readonly target: Target;
   readonly proc: ChildProcess;
   readonly pid: number;
-  /** Echo: ws://…/ ; Colloquy: http://… */
+  /** Baselines: ws://…/ ; Colloquy: http://… */
   readonly url: string;
   readonly dataDir: string | undefined;
   /** The last 200 lines of its stdout and stderr. */
@@ -72,7 +72,8 @@ export function shippedFlags(cli: string): string[] {
 /**
  * Starts a fresh server and resolves with its URL once it says it listens. Colloquy runs from the dist/
  * snapshot with the demo configuration, a fresh data directory in the temp dir, rate limits raised and
- * log level warn. Both get --expose-gc, and SIGUSR2 runs a full GC (gc-hook.mjs for Colloquy).
+ * log level warn; the group-commit baseline gets a fresh data directory too, and `--sync` as Colloquy does.
+ * All get --expose-gc, and SIGUSR2 runs a full GC (gc-hook.mjs for Colloquy).
  */
 export async function startServer(target: Target, config: ServerConfig, nodeFlags: string[] = [], extra: ServerExtra = {}): Promise<Server> {
   let args: string[];
@@ -81,6 +82,10 @@ export async function startServer(target: Target, config: ServerConfig, nodeFlag
   if (target === 'echo') {
     args = [...nodeFlags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'echo-server.ts'), '0'];
     env = cleanEnv({});
+  } else if (target === 'group-commit') {
+    dataDir = mkdtempSync(join(os.tmpdir(), 'colloquy-bench-'));
+    args = [...nodeFlags, '--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'group-commit-server.ts'), '0', dataDir];
+    env = cleanEnv(config.sync ? { GROUP_COMMIT_SYNC: config.sync } : {});
   } else {
     dataDir = mkdtempSync(join(os.tmpdir(), 'colloquy-bench-'));
     const cli = join(extra.build ?? SNAPSHOT, 'dist', 'server', 'cli.js');

@@ -68,7 +68,8 @@ function header({ started, machine, build, options: opts }: BenchRecord): string
 }
 
 /** "1.00×" for the echo row; Colloquy ÷ echo, in bold, for Colloquy's. */
-const vsEcho = (isColloquy: boolean, a: number, echo: number | undefined) => (isColloquy && echo !== undefined ? `**${ratio(a, echo)}**` : '1.00×');
+/** A figure ÷ the echo's of the same scenario (the echo's own row: 1.00×). */
+const vsEcho = (notEcho: boolean, a: number, echo: number | undefined) => (notEcho && echo !== undefined ? `**${ratio(a, echo)}**` : '1.00×');
 
 function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cells }: BenchRecord): string {
   const get = (s: string, t: Target) => aggs.find((a) => a.scenario === s && a.target === t);
@@ -80,7 +81,8 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       '### Closed loop (1 request in flight per connection)',
       '',
       'msg/s = completed request→bot_response round trips per second (median of reps [min–max]); latency in ms (median over reps); ' +
-        'CPU µs/msg = server CPU (utime+stime) per round trip; k instr/msg = thousands of server instructions per round trip (`perf stat`; steadier than CPU time on a busy host); "×echo" = Colloquy ÷ raw ws echo of the same run.',
+        'CPU µs/msg = server CPU (utime+stime) per round trip; k instr/msg = thousands of server instructions per round trip (`perf stat`; steadier than CPU time on a busy host); "×echo" = ÷ raw ws echo of the same run. ' +
+          'The bare group commit is the echo plus SQLite group commit (ack after COMMIT, `synchronous` as Colloquy\'s): the floor of a durable path.',
       '',
       '| conns | server | msg/s | ×echo | p50 ms | p95 ms | p99 ms | max ms | server CPU % | CPU µs/msg | ×echo | k instr/msg | ×echo | loadgen CPU % | peak RSS MiB | idle KiB/conn | setup sessions/s | errors | other CPU % (max) | reps |',
       '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -90,7 +92,7 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       for (const t of opts.targets) {
         const a = get(s.name, t);
         if (!a) continue;
-        const isC = t === 'colloquy';
+        const isC = t !== 'echo';
         lines.push(
           `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(isC, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
@@ -99,6 +101,12 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       if (c && e) {
         lines.push(
           `| ${s.connections} | *Colloquy ÷ echo* | *${ratio(c.msgPerSec, e.msgPerSec)}* | | *${ratio(c.p50, e.p50)}* | *${ratio(c.p95, e.p95)}* | *${ratio(c.p99, e.p99)}* | *${ratio(c.max, e.max)}* | *${ratio(c.serverCpuPct, e.serverCpuPct)}* | *${ratio(c.cpuUsPerMsg, e.cpuUsPerMsg)}* | | *${ratio(c.instrPerMsg, e.instrPerMsg)}* | | *${ratio(c.loadgenCpuPct, e.loadgenCpuPct)}* | *${ratio(c.peakRssMiB, e.peakRssMiB)}* | *${ratio(c.idleKiBPerConn, e.idleKiBPerConn)}* | *${ratio(c.setupPerSec, e.setupPerSec)}* | | | |`,
+        );
+      }
+      const g = get(s.name, 'group-commit');
+      if (c && g) {
+        lines.push(
+          `| ${s.connections} | *Colloquy ÷ bare group commit* | *${ratio(c.msgPerSec, g.msgPerSec)}* | | *${ratio(c.p50, g.p50)}* | *${ratio(c.p95, g.p95)}* | *${ratio(c.p99, g.p99)}* | *${ratio(c.max, g.max)}* | *${ratio(c.serverCpuPct, g.serverCpuPct)}* | *${ratio(c.cpuUsPerMsg, g.cpuUsPerMsg)}* | | *${ratio(c.instrPerMsg, g.instrPerMsg)}* | | | | | | | | |`,
         );
       }
     }
@@ -116,7 +124,7 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       for (const t of opts.targets) {
         const a = get(s.name, t);
         if (!a) continue;
-        const isC = t === 'colloquy';
+        const isC = t !== 'echo';
         lines.push(
           `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(isC, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
@@ -134,7 +142,7 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
     ...aggs.map((a) => {
       const e = get(a.scenario, 'echo');
       const p50 = median(cellsOf(cells, a).map((c) => c.setup.latencyMs.p50));
-      return `| ${a.scenario} | ${serverName(a.target)} | ${f0(a.setupPerSec)} | ${a.target === 'colloquy' && e ? ratio(a.setupPerSec, e.setupPerSec) : '1.00×'} | ${f1(p50)} | ${f1(a.setupP99Ms)} | ${f0(a.setupServerCpuPct)} | ${f0(a.setupCpuUsPerSession)} | ${f2(a.idleKiBPerConn)} |`;
+      return `| ${a.scenario} | ${serverName(a.target)} | ${f0(a.setupPerSec)} | ${a.target !== 'echo' && e ? ratio(a.setupPerSec, e.setupPerSec) : '1.00×'} | ${f1(p50)} | ${f1(a.setupP99Ms)} | ${f0(a.setupServerCpuPct)} | ${f0(a.setupCpuUsPerSession)} | ${f2(a.idleKiBPerConn)} |`;
     }),
     '',
   );

@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: Colloquy against the raw `ws` echo baseline, measured in the same run, with the
- * method of /work/shared/reference/performance.md (see docs/performance.md).
+ * `npm run bench`: Colloquy against two baselines measured in the same run, with the method of
+ * /work/shared/reference/performance.md (see docs/performance.md): the raw `ws` echo (the goals' denominator)
+ * and the bare group commit (the echo plus SQLite group commit, the reference's `sqlite-batch-full`: the floor
+ * of any server that persists before it acks).
  *
  * For every scenario (closed loop at each --connections, open loop at each --rates over
- * --open-connections) and repetition: the echo server, then Colloquy, each freshly started and pinned to
+ * --open-connections) and repetition: the echo, the bare group commit, then Colloquy, each freshly started and pinned to
  * core 0 with the load generator (bench/loadgen.ts) pinned to core 1. Server CPU (utime+stime) and RSS
  * are sampled from /proc over the measured window. Results: .bench/<stamp>.json, .bench/latest.json,
  * .bench/latest.md, and a markdown table on stdout with every Colloquy figure as a ratio to the echo.
@@ -16,7 +18,7 @@
  *   npm run bench -- --perf-callgraph   # the same with call graphs (-g; slows the server here, shares only)
  *   npm run bench -- --alloc            # also: heap allocated per round trip, echo and Colloquy (--alloc-only: only that)
  *   other flags: --connections 100,1000 --rates 5000 --open-connections 1000 --duration 8 --warmup 2
- *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,colloquy
+ *                --reps 3 --setup-concurrency 64 --sync full|normal --unpinned --targets echo,group-commit,colloquy
  *                --alloc-rate 2000 --server-flags "<node flags for Colloquy only>"
  *
  * Each open-loop run of Colloquy is preceded by a probe of the disk alone (bench/disk.ts: write + fdatasync at
@@ -34,6 +36,7 @@ import { probeDisk, type DiskProbe } from './disk.js';
 import { measureEngine } from './engine.js';
 import { measureKnowledge } from './kb.js';
 import { f0, f1, f2 } from './format.js';
+import { isBaseline } from './loadgen/protocol.js';
 import { log } from './log.js';
 import { assertFdLimit, clkTck, describeMachine, detectPinning, fdLimit } from './machine.js';
 import { measureQuietest, type Cell, type Rig, type Scenario } from './measure.js';
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
       for (const sc of scenarios) {
         for (const target of opts.targets) {
           // The disk alone, at the open loop's commit rate: the floor under its tail (bench/disk.ts).
-          if (sc.mode === 'open' && target !== 'echo') disks.push(probeDiskLogged(sc.name, rep));
+          if (sc.mode === 'open' && !isBaseline(target)) disks.push(probeDiskLogged(sc.name, rep));
           const cell = await measureQuietest(rig, target, sc, rep);
           cells.push(cell);
           logCell(cell);

@@ -4,10 +4,14 @@
  */
 
 /**
- * `colloquy`: one node, embedded (SQLite). `pg-redis-1` / `pg-redis-2`: one or two nodes sharing PostgreSQL and
- * Redis (bench/cluster.ts), driven exactly like `colloquy`.
+ * `echo`: the raw `ws` echo (bench/echo-server.ts). `group-commit`: the same plus SQLite group commit, the bare
+ * durable floor (bench/group-commit-server.ts). `colloquy`: one node, embedded (SQLite). `pg-redis-1` /
+ * `pg-redis-2`: one or two nodes sharing PostgreSQL and Redis (bench/cluster.ts), driven exactly like `colloquy`.
  */
-export type Target = 'echo' | 'colloquy' | 'pg-redis-1' | 'pg-redis-2';
+export type Target = 'echo' | 'group-commit' | 'colloquy' | 'pg-redis-1' | 'pg-redis-2';
+
+/** A baseline: a bare WebSocket server (no sign-in, no welcome) that answers every frame with an ack and a reply. */
+export const isBaseline = (t: Target): boolean => t === 'echo' || t === 'group-commit';
 
 export interface SetupCmd {
   readonly cmd: 'setup';

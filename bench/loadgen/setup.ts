@@ -12,7 +12,7 @@ import { mintDevJwt } from '../../src/auth/dev-jwt.js';
 import { DEMO_BOT_ID, DEMO_BOT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/server/demo.js';
 import { procTicks } from '../procfs.js';
 import { Conn, type Fleet } from './connection.js';
-import type { SetupCmd, SetupResult } from './protocol.js';
+import { isBaseline, type SetupCmd, type SetupResult } from './protocol.js';
 import { sampleMessage } from './run-state.js';
 import { Samples, summarise } from './samples.js';
 import { monoUs } from './usage.js';
@@ -83,7 +83,7 @@ export async function setup(fleet: Fleet, cmd: SetupCmd): Promise<SetupResult> {
       const started = performance.now();
       try {
         const url = cmd.urls ? cmd.urls[i % cmd.urls.length]! : cmd.url;
-        const c = cmd.target === 'echo' ? await openEcho(fleet, url) : await openColloquy(fleet, agent, url, `bench-${cmd.tag}-${i}@example.com`);
+        const c = isBaseline(cmd.target) ? await openEcho(fleet, url) : await openColloquy(fleet, agent, url, `bench-${cmd.tag}-${i}@example.com`);
         latencies.push(performance.now() - started);
         opened.push(c);
       } catch (err) {
