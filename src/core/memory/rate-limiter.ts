@@ -20,16 +20,18 @@ export class MemoryRateLimiter implements RateLimiter {
 
   consumeNow(key: string, cost = 1): RateDecision {
     const now = this.clock.now();
-    const b = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      if (this.buckets.size >= 100_000) this.forgetFull(now);
+      b = { tokens: this.capacity, at: now };
+      this.buckets.set(key, b);
+    }
     b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
     b.at = now;
     if (b.tokens >= cost) {
       b.tokens -= cost;
-      this.buckets.set(key, b);
-      if (this.buckets.size > 100_000) this.forgetFull(now);
       return GRANTED;
     }
-    this.buckets.set(key, b);
     return { ok: false, retryAfterMs: Math.ceil(((cost - b.tokens) / this.perSecond) * 1000) };
   }
 
