@@ -92,9 +92,9 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       for (const t of opts.targets) {
         const a = get(s.name, t);
         if (!a) continue;
-        const isC = t !== 'echo';
+        const notEcho = t !== 'echo';
         lines.push(
-          `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(isC, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+          `| ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} [${f0(a.msgPerSecMin)}–${f0(a.msgPerSecMax)}] | ${vsEcho(notEcho, a.msgPerSec, e?.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f1(a.max)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} [${f1(a.cpuUsMin)}–${f1(a.cpuUsMax)}] | ${vsEcho(notEcho, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(notEcho, a.instrPerMsg, e?.instrPerMsg)} | ${f0(a.loadgenCpuPct)} | ${f0(a.peakRssMiB)} | ${f2(a.idleKiBPerConn)} | ${f0(a.setupPerSec)} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
       }
       const c = get(s.name, 'colloquy');
@@ -124,9 +124,9 @@ function resultTables({ options: opts, scenarios, aggregates: aggs, targets, cel
       for (const t of opts.targets) {
         const a = get(s.name, t);
         if (!a) continue;
-        const isC = t !== 'echo';
+        const notEcho = t !== 'echo';
         lines.push(
-          `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(isC, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(isC, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(isC, a.instrPerMsg, e?.instrPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
+          `| ${f0(s.rate ?? NaN)} | ${s.connections} | ${serverName(t)} | ${f0(a.msgPerSec)} | ${f2(a.p50)} | ${f2(a.p95)} | ${f2(a.p99)} | ${f2(a.p999)} | ${f1(a.max)} | ${vsEcho(notEcho, a.p99, e?.p99)} | ${f0(a.serverCpuPct)} | ${f1(a.cpuUsPerMsg)} | ${vsEcho(notEcho, a.cpuUsPerMsg, e?.cpuUsPerMsg)} | ${f0(a.instrPerMsg / 1000)} | ${vsEcho(notEcho, a.instrPerMsg, e?.instrPerMsg)} | ${a.timeouts} | ${a.errors} | ${f1(a.otherCpuPctMax)} | ${a.reps} |`,
         );
       }
     }
