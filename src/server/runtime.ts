@@ -15,8 +15,7 @@ import { setFlagsFromString } from 'node:v8';
  * 5,000 msg/s). A mark-compact marks everything live (~45 MB with 1000 sessions), whatever the heap's size,
  * and on the one core a server has it stops the event loop for 100–150 ms counted with the backlog it
  * leaves: it was the open loop's p99 (5,000 msg/s: p99 153–269 ms with one in the window, 15–35 ms in most runs
- * without).
- * With the floor, at that rate (≈ 330 B promoted per message) one falls about every 2 minutes instead. Memory
+ * without). With the floor, at that rate (≈ 330 B promoted per message) one falls about every 2 minutes instead. Memory
  * pays for it: up to ~210 MB of garbage can be held until that collection, also by a node that went idle
  * (V8 collects when it allocates, not when it rests). `--max-old-space-size` still bounds the heap: V8 lowers
  * the floor to it. Side by side, closed loop, 1000 connections: 0.949× CPU per round trip.

@@ -1,7 +1,7 @@
 /**
  * The benchmark's bare group-commit baseline (bench/group-commit-server.ts), as a process on a real socket: it
- * answers like the echo, and each frame and its reply are committed before the ack leaves (read back through a
- * second connection to the database the moment the ack arrives).
+ * answers like the echo, and each frame and its reply are committed by the time its ack arrives (read back
+ * through a second connection to the database at that moment: a server that acked without committing fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +37,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('each frame is answered with an ack and a bot_response, and both rows are committed before the ack', async () => {
+test('each frame is answered with an ack and a bot_response, and its row is committed when the ack arrives', async () => {
   const ws = new WebSocket(url);
   await new Promise((r) => ws.once('open', r));
   const db = new Database(join(dir, 'baseline.db'), { readonly: true });
