@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './aggregate.js';
 import { f0, f1, f2 } from './format.js';
 import { log } from './log.js';
 import { clkTck, detectPinning } from './machine.js';
@@ -118,12 +119,6 @@ async function measurePair(rep: number, sides: readonly [Side, Side], pinned: bo
     await Promise.all(servers.map((s) => stopServer(s)));
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const BASELINE_TITLE: Partial<Record<Target, string>> = { echo: 'the raw `ws` echo', 'group-commit': 'the bare group-commit baseline (ws + SQLite)' };
 

@@ -7,14 +7,15 @@
  * Each case: 1000 conversations, then `rounds` groups of `batch` appends issued in one turn of the event loop
  * (one group commit each), over conversations picked either at random (what the open loop does: each append
  * lands on its own page of the `(conv, last_seq)` index) or adjacent (consecutive conversations, so appends
- * share index pages). `--no-index` cases drop the appends index first: an experiment only (reads by
- * conversation then scan the table), to put a figure on what the index costs the write path.
+ * share index pages). Every case also runs without the appends index (dropped first): an experiment only (reads
+ * by conversation then scan the table), to put a figure on what the index costs the write path.
  *
  *   npm run bench:store                          # batches 10 and 600, random and adjacent, with and without the index
  *   npm run bench:store -- --batches 10 --reps 5
  *
  * Reported per append: process CPU (user + system) and the time spent inside the store's flush (commit and
- * fsync included). Cases alternate within each repetition, so a busy neighbour hits them alike.
+ * fsync included). Each repetition runs the cases in the opposite order of the one before, so a busy neighbour
+ * hits them alike.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import type { ConversationRef, NewEntry } from '../src/core/model.js';
 import { openDatabase } from '../src/storage/sqlite/database.js';
 import { SqliteStore } from '../src/storage/sqlite/store.js';
+import { median } from './aggregate.js';
 import { f1, f2 } from './format.js';
 
 export interface StoreCase {
@@ -94,12 +96,14 @@ export async function measureStore(c: StoreCase, rounds: number): Promise<StoreR
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export function formatStore(results: readonly StoreResult[]): string {
   const key = (r: StoreCase) => `${r.batch} ${r.spread} ${r.index}`;
   const groups = new Map<string, StoreResult[]>();
-  for (const r of results) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  for (const r of results) {
+    const group = groups.get(key(r));
+    if (group) group.push(r);
+    else groups.set(key(r), [r]);
+  }
   const cpuOf = (c: StoreCase) => median((groups.get(key(c)) ?? []).map((r) => r.cpuUs));
   const rows = [...groups.values()].map((rs) => {
     const r = rs[0]!;
